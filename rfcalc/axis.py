@@ -1,0 +1,144 @@
+"""Receptive-field algebra along one spatial axis.
+
+Every layer maps output index o to the set of input indices it reads. For all layer types rfcalc
+knows, that map is *periodic*: write o = m * period + q (0 <= q < period); then o reads
+``phases[q] + m * step``. A sliding window has period 1 and step = stride; a 2x upsample has
+period 2 and step 1; adaptive pooling from a to b has period b/g and step a/g (g = gcd(a, b)).
+Composing two periodic maps gives a periodic map, so the receptive field of every unit of every
+layer is exact, including holes (dilation) and position-dependent fields (resampling layers).
+Bounds are ignored here (as in the r/j/start convention): the actual set of input pixels a unit
+sees is its map intersected with [0, input size).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+from typing import Iterable
+
+Intervals = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent, inclusive [lo, hi] pairs
+
+# A composed map with more phases than this is refused rather than computed slowly.
+MAX_PHASES = 1 << 16
+
+
+def merge_intervals(pieces: Iterable[tuple[int, int]]) -> Intervals:
+    """Union of inclusive integer intervals, as a sorted tuple of disjoint, non-adjacent intervals."""
+    merged: list[list[int]] = []
+    for lo, hi in sorted(pieces):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in merged)
+
+
+def shift(intervals: Intervals, offset: int) -> Intervals:
+    """The same intervals moved by `offset`."""
+    return tuple((lo + offset, hi + offset) for lo, hi in intervals)
+
+
+def count(intervals: Intervals) -> int:
+    """How many integers the intervals hold."""
+    return sum(hi - lo + 1 for lo, hi in intervals)
+
+
+def clip(intervals: Intervals, size: int) -> Intervals:
+    """The intervals intersected with [0, size)."""
+    return tuple((max(lo, 0), min(hi, size - 1)) for lo, hi in intervals if hi >= 0 and lo < size)
+
+
+@dataclass(frozen=True)
+class AxisMap:
+    """Periodic map from output indices to sets of input indices (see module docstring)."""
+
+    period: int
+    step: int
+    phases: tuple[Intervals, ...]
+
+    def reads(self, index: int) -> Intervals:
+        """Input indices read by output `index` (unbounded)."""
+        m, q = divmod(index, self.period)
+        return shift(self.phases[q], m * self.step)
+
+    @property
+    def jump(self) -> Fraction:
+        """Input pixels per output pixel: the j of the r/j/start convention."""
+        return Fraction(self.step, self.period)
+
+    @property
+    def uniform(self) -> bool:
+        """True when every output position has the same RF shape at a constant stride."""
+        return self.period == 1
+
+
+IDENTITY = AxisMap(1, 1, (((0, 0),),))
+
+
+def window_map(kernel: int, stride: int, pad_before: int, dilation: int = 1) -> AxisMap:
+    """Sliding window: output o reads o*stride - pad_before + t*dilation for t < kernel."""
+    taps = merge_intervals((t * dilation - pad_before,) * 2 for t in range(kernel))
+    return AxisMap(1, stride, (taps,))
+
+
+def explicit_map(reads_of_phase: list[Intervals], step: int) -> AxisMap:
+    """A map given phase by phase, reduced to its smallest period."""
+    return _reduce(AxisMap(len(reads_of_phase), step, tuple(reads_of_phase)))
+
+
+def _reads_union(inner: AxisMap, indices: Intervals) -> Intervals:
+    """Union of inner.reads(a) over every a in `indices`."""
+    if inner.period == 1 and len(inner.phases[0]) == 1:
+        lo0, hi0 = inner.phases[0][0]
+        if inner.step <= hi0 - lo0 + 1:  # consecutive windows overlap or touch: contiguous union
+            return merge_intervals((lo0 + lo * inner.step, hi0 + hi * inner.step) for lo, hi in indices)
+    pieces: list[tuple[int, int]] = []
+    for lo, hi in indices:
+        for a in range(lo, hi + 1):
+            pieces.extend(inner.reads(a))
+    return merge_intervals(pieces)
+
+
+def compose(outer: AxisMap, inner: AxisMap) -> AxisMap:
+    """The map of `outer` applied after `inner` (outer reads inner's outputs)."""
+    repeats = inner.period // gcd(outer.step, inner.period)
+    period = outer.period * repeats
+    if period > MAX_PHASES:
+        raise OverflowError(f"receptive-field pattern repeats only every {period} outputs")
+    step = outer.step * repeats // inner.period * inner.step
+    phases = tuple(_reads_union(inner, outer.reads(q)) for q in range(period))
+    return _reduce(AxisMap(period, step, phases))
+
+
+def union(maps: list[AxisMap]) -> AxisMap:
+    """Map of a merge layer: each output reads the union of what every branch reads there."""
+    period = 1
+    for m in maps:
+        period = period * m.period // gcd(period, m.period)
+    steps = {m.step * (period // m.period) for m in maps}
+    if len(steps) != 1:
+        raise ValueError("branches advance at different rates")
+    phases = tuple(merge_intervals(p for m in maps for p in m.reads(q)) for q in range(period))
+    return _reduce(AxisMap(period, steps.pop(), phases))
+
+
+def _reduce(amap: AxisMap) -> AxisMap:
+    """The same map with the smallest period that describes it."""
+    p = amap.period
+    for candidate in range(1, p):
+        if p % candidate or (amap.step * candidate) % p:
+            continue
+        shift_by = amap.step * candidate // p
+        if all(amap.phases[q + candidate] == shift(amap.phases[q], shift_by) for q in range(p - candidate)):
+            return AxisMap(candidate, shift_by, amap.phases[:candidate])
+    return amap
+
+
+def covered(amap: AxisMap, outputs: int, input_size: int) -> Intervals:
+    """Input indices in [0, input_size) read by at least one of the first `outputs` outputs."""
+    pieces: list[tuple[int, int]] = []
+    reach = min(outputs, amap.period)
+    for q in range(reach):
+        repeats = (outputs - q + amap.period - 1) // amap.period
+        pieces.extend(_reads_union(AxisMap(1, amap.step, (amap.phases[q],)), ((0, repeats - 1),)))
+    return clip(merge_intervals(pieces), input_size)

@@ -1,0 +1,154 @@
+"""What every layer model shares: the facts it produces and helpers for per-axis parameters."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from ..axis import IDENTITY, AxisMap, window_map
+
+Shape = tuple[int, ...]  # channels first, without the batch dimension
+IntOrList = Union[int, list[int]]
+PaddingValue = Union[int, Literal["same", "valid"], list[Union[int, list[int]]]]
+
+# Kinds of floating-point operation besides multiply-accumulates (see README "Counting").
+OP_KINDS = ("add", "mul", "div", "cmp", "exp")
+
+
+class LayerError(ValueError):
+    """A layer that cannot apply to its input; the analyzer adds the layer's name and location."""
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    """Everything one layer contributes, computed from its input shapes."""
+
+    output_shape: Shape
+    # Per output spatial axis: which input indices each output index reads. None: every output
+    # unit depends on the whole input (flatten, linear, global pooling).
+    axis_maps: tuple[AxisMap, ...] | None
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    ops: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    """One axis of a sliding window (convolution, pooling): the 1-D rule written once."""
+
+    kernel: int
+    stride: int = 1
+    pad_before: int = 0
+    pad_after: int = 0
+    dilation: int = 1
+    ceil_mode: bool = False
+
+    @property
+    def extent(self) -> int:
+        """Effective kernel size d(k - 1) + 1."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    def output_size(self, n: int) -> int:
+        """PyTorch's output size, ceil_mode included (the last window must start inside input or left padding)."""
+        span = n + self.pad_before + self.pad_after - self.extent
+        if span < 0:
+            raise LayerError(
+                f"effective kernel {self.extent} is larger than the padded input "
+                f"{n + self.pad_before + self.pad_after} ({n} + padding {self.pad_before}+{self.pad_after})")
+        if not self.ceil_mode:
+            return span // self.stride + 1
+        out = -(-span // self.stride) + 1
+        if (out - 1) * self.stride >= n + self.pad_before:
+            out -= 1
+        return out
+
+    def dropped(self, n: int) -> int:
+        """Input pixels at the end of the axis that no window reaches (the lecture notes' "Cannot" case)."""
+        last_read = (self.output_size(n) - 1) * self.stride - self.pad_before + self.extent - 1
+        return max(0, n - 1 - last_read)
+
+    def axis_map(self) -> AxisMap:
+        """Which input indices each output index reads."""
+        return window_map(self.kernel, self.stride, self.pad_before, self.dilation)
+
+
+def per_axis(value: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """An int or a list of ints as one value per spatial axis."""
+    if isinstance(value, int):
+        return (value,) * ndim
+    if len(value) != ndim:
+        raise LayerError(f"{what} {list(value)} has {len(value)} values; the input has {ndim} spatial axes")
+    return tuple(value)
+
+
+def resolve_padding(padding: PaddingValue, ndim: int, sizes: Shape, kernels: tuple[int, ...],
+                    strides: tuple[int, ...], dilations: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """(before, after) per axis from an int, a per-axis list, [before, after] pairs, 'valid' or 'same'."""
+    if padding == "valid":
+        return ((0, 0),) * ndim
+    if padding == "same":
+        pairs = []
+        for n, k, s, d in zip(sizes, kernels, strides, dilations):
+            # TensorFlow's rule (PyTorch's 'same' is the stride-1 case of it): out = ceil(n / s),
+            # the total padding split with the extra pixel after.
+            total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+            pairs.append((total // 2, total - total // 2))
+        return tuple(pairs)
+    if isinstance(padding, int):
+        return ((padding, padding),) * ndim
+    if len(padding) != ndim:
+        raise LayerError(f"padding {padding} has {len(padding)} entries; the input has {ndim} spatial axes")
+    pairs = []
+    for entry in padding:
+        if isinstance(entry, int):
+            pairs.append((entry, entry))
+        elif len(entry) == 2:
+            pairs.append((entry[0], entry[1]))
+        else:
+            raise LayerError(f"padding entry {entry} must be an int or a [before, after] pair")
+    return tuple(pairs)
+
+
+def spatial_size(shape: Shape) -> int:
+    """Number of positions per channel."""
+    return prod(shape[1:])
+
+
+class LayerModel(BaseModel):
+    """Base of every layer type: frozen, no unknown fields, and a `facts` method holding its rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Human-readable category used by `rfcalc layers`.
+    category: ClassVar[str] = "other"
+    # How many inputs the layer takes: 1, or None for merges (two or more).
+    arity: ClassVar[int | None] = 1
+
+    @property
+    def spatial_dims(self) -> int | None:
+        """Spatial dimensionality demanded by the type name (conv2d -> 2), None when inferred."""
+        kind = getattr(self, "type")
+        if len(kind) > 2 and kind[-1] == "d" and kind[-2] in "123":
+            return int(kind[-2])
+        return None
+
+    def check_input(self, shape: Shape) -> None:
+        """Reject inputs whose number of spatial axes does not fit the type name."""
+        wanted = self.spatial_dims
+        if wanted is not None and len(shape) - 1 != wanted:
+            raise LayerError(f"{getattr(self, 'type')} expects an input with {wanted} spatial axes "
+                             f"(shape [C, ...{wanted} sizes]); got shape {list(shape)}")
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        """Output shape, RF maps, params, costs and warnings for these input shapes."""
+        raise NotImplementedError
+
+
+def elementwise_facts(shape: Shape, **ops: int) -> LayerFacts:
+    """Facts of a layer that keeps its input's shape and reads one position: ops given per element."""
+    elements = prod(shape)
+    return LayerFacts(shape, (IDENTITY,) * (len(shape) - 1),
+                      ops={kind: per_element * elements for kind, per_element in ops.items() if per_element})

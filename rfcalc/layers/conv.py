@@ -1,0 +1,253 @@
+"""Convolution-like layers: plain, depthwise, transposed, separable, spatially separable,
+locally connected (unshared) and tiled convolution."""
+from __future__ import annotations
+
+from math import prod
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field, PositiveInt
+
+from ..axis import explicit_map, merge_intervals
+from .base import (IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window,
+                   per_axis, resolve_padding, spatial_size)
+
+# Only zero padding: other modes make border units read mirrored pixels, which the RF maps do not model.
+PaddingMode = Literal["zeros"]
+
+
+class WindowedLayer(LayerModel):
+    """Fields and rules shared by every layer that slides a window over its input."""
+
+    kernel_size: IntOrList
+    stride: IntOrList = 1
+    padding: PaddingValue = 0
+    dilation: IntOrList = 1
+
+    def windows(self, shape: Shape, ceil_mode: bool = False) -> tuple[Window, ...]:
+        """One Window per spatial axis of `shape`."""
+        ndim = len(shape) - 1
+        if ndim < 1:
+            raise LayerError(f"{self.type} needs spatial axes; got a flat input of shape {list(shape)}")
+        kernels = per_axis(self.kernel_size, ndim, "kernel_size")
+        strides = per_axis(self.stride, ndim, "stride")
+        dilations = per_axis(self.dilation, ndim, "dilation")
+        for what, values in (("kernel_size", kernels), ("stride", strides), ("dilation", dilations)):
+            if min(values) < 1:
+                raise LayerError(f"{what} must be positive; got {list(values)}")
+        pads = resolve_padding(self.padding, ndim, shape[1:], kernels, strides, dilations)
+        if min(min(p) for p in pads) < 0:
+            raise LayerError(f"padding must not be negative; got {self.padding}")
+        return tuple(Window(k, s, pb, pa, d, ceil_mode)
+                     for k, s, (pb, pa), d in zip(kernels, strides, pads, dilations))
+
+    def windowed_facts(self, shape: Shape, out_channels: int, windows: tuple[Window, ...],
+                       **costs) -> LayerFacts:
+        """Facts of a window layer: output shape, maps and dropped-pixel warnings."""
+        sizes = tuple(w.output_size(n) for w, n in zip(windows, shape[1:]))
+        warnings = tuple(
+            f"axis {axis}: the last {w.dropped(n)} input pixel(s) of {n} are never read "
+            f"((n + padding - kernel) = {n + w.pad_before + w.pad_after - w.extent} is not a multiple "
+            f"of stride {w.stride})"
+            for axis, (w, n) in enumerate(zip(windows, shape[1:])) if w.dropped(n))
+        return LayerFacts((out_channels, *sizes), tuple(w.axis_map() for w in windows),
+                          warnings=warnings, **costs)
+
+
+class ChannelMixing(WindowedLayer):
+    """Convolution-style layer with in/out channels, groups and bias."""
+
+    out_channels: PositiveInt
+    in_channels: Optional[PositiveInt] = Field(None, description="checked against the input when given")
+    groups: PositiveInt = 1
+    bias: bool = True
+    padding_mode: PaddingMode = "zeros"
+
+    def channels(self, shape: Shape) -> int:
+        """Input channels, checked against in_channels and groups."""
+        self.check_input(shape)
+        c_in = shape[0]
+        if self.in_channels is not None and self.in_channels != c_in:
+            raise LayerError(f"in_channels is {self.in_channels} but the input has {c_in} channels "
+                             f"(shape {list(shape)})")
+        if c_in % self.groups or self.out_channels % self.groups:
+            raise LayerError(f"groups={self.groups} must divide both in_channels ({c_in}) "
+                             f"and out_channels ({self.out_channels})")
+        return c_in
+
+
+class Conv(ChannelMixing):
+    """Convolution (cross-correlation, as deep-learning frameworks compute it): strided, padded,
+    dilated, grouped; depthwise when groups = in_channels."""
+
+    type: Literal["conv", "conv1d", "conv2d", "conv3d"]
+    category: ClassVar = "convolution"
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        taps = prod(w.kernel for w in windows)
+        weights = self.out_channels * (c_in // self.groups) * taps
+        facts = self.windowed_facts(shape, self.out_channels, windows)
+        outputs = prod(facts.output_shape)
+        return _with_costs(facts, params=weights + self.out_channels * self.bias,
+                           macs=outputs * (c_in // self.groups) * taps,
+                           ops={"add": outputs if self.bias else 0})
+
+
+class DepthwiseConv(ChannelMixing):
+    """Depthwise convolution: each input channel convolved with depth_multiplier filters of its own."""
+
+    type: Literal["depthwise_conv", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d"]
+    category: ClassVar = "convolution"
+    out_channels: Optional[PositiveInt] = Field(None, description="defaults to in_channels * depth_multiplier")
+    depth_multiplier: PositiveInt = 1
+    groups: Literal[None] = Field(None, description="always in_channels")
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = shape[0]
+        as_conv = Conv(type="conv", out_channels=self.out_channels or c_in * self.depth_multiplier,
+                       in_channels=self.in_channels, groups=c_in, bias=self.bias,
+                       kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
+                       dilation=self.dilation)
+        self.check_input(shape)
+        if as_conv.out_channels != c_in * self.depth_multiplier:
+            raise LayerError(f"out_channels {as_conv.out_channels} must equal in_channels {c_in} x "
+                             f"depth_multiplier {self.depth_multiplier}")
+        return as_conv.facts(inputs)
+
+
+class ConvTranspose(ChannelMixing):
+    """Transposed ("fractionally strided") convolution, PyTorch semantics incl. output_padding."""
+
+    type: Literal["conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+    category: ClassVar = "convolution"
+    padding: IntOrList | list[list[int]] = 0
+    output_padding: IntOrList = 0
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        extra = per_axis(self.output_padding, len(windows), "output_padding")
+        sizes, maps = [], []
+        for w, n, op in zip(windows, shape[1:], extra):
+            if not 0 <= op < max(w.stride, w.dilation):
+                raise LayerError(f"output_padding {op} must be smaller than stride {w.stride} or dilation "
+                                 f"{w.dilation}")
+            size = (n - 1) * w.stride - w.pad_before - w.pad_after + w.extent + op
+            if size < 1:
+                raise LayerError(f"output size would be {size}: padding {w.pad_before}+{w.pad_after} "
+                                 f"crops more than the {size - 1 + w.pad_before + w.pad_after + 1} pixels produced")
+            sizes.append(size)
+            maps.append(_transposed_map(w))
+        taps = prod(w.kernel for w in windows)
+        out_shape = (self.out_channels, *sizes)
+        # MACs: every input element is multiplied into (out_channels / groups) x kernel outputs, as
+        # frameworks compute it (scatter, then crop by padding); never counted per output pixel.
+        macs = prod(shape) * (self.out_channels // self.groups) * taps
+        return LayerFacts(out_shape, tuple(maps),
+                          params=c_in * (self.out_channels // self.groups) * taps + self.out_channels * self.bias,
+                          macs=macs, ops={"add": prod(out_shape) if self.bias else 0})
+
+
+def _transposed_map(w: Window):
+    """Output o of a transposed window reads input i when o = i*stride - pad_before + t*dilation."""
+    phases = []
+    for q in range(w.stride):
+        reads = [(q + w.pad_before - t * w.dilation) // w.stride for t in range(w.kernel)
+                 if (q + w.pad_before - t * w.dilation) % w.stride == 0]
+        phases.append(merge_intervals((i, i) for i in reads))
+    return explicit_map(phases, 1)
+
+
+class SeparableConv(ChannelMixing):
+    """Depthwise-separable convolution (Keras SeparableConv): a depthwise window, then a 1x1 pointwise conv."""
+
+    type: Literal["separable_conv", "separable_conv1d", "separable_conv2d", "separable_conv3d"]
+    category: ClassVar = "convolution"
+    depth_multiplier: PositiveInt = 1
+    groups: Literal[1] = 1
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        taps = prod(w.kernel for w in windows)
+        mid = c_in * self.depth_multiplier
+        facts = self.windowed_facts(shape, self.out_channels, windows)
+        positions = spatial_size(facts.output_shape)
+        return _with_costs(facts,
+                           params=mid * taps + mid * self.out_channels + self.out_channels * self.bias,
+                           macs=positions * (mid * taps + mid * self.out_channels),
+                           ops={"add": positions * self.out_channels if self.bias else 0})
+
+
+class SpatiallySeparableConv(ChannelMixing):
+    """Spatially separable convolution: a k x 1 conv then a 1 x k conv (one 1-D conv per axis, in order).
+    The first maps in_channels to out_channels, the rest out_channels to out_channels; bias on the last."""
+
+    type: Literal["spatially_separable_conv", "spatially_separable_conv2d", "spatially_separable_conv3d"]
+    category: ClassVar = "convolution"
+    groups: Literal[1] = 1
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        facts = self.windowed_facts(shape, self.out_channels, windows)
+        params, macs, sizes, channels = 0, 0, list(shape[1:]), c_in
+        for axis, w in enumerate(windows):
+            sizes[axis] = facts.output_shape[1 + axis]
+            params += self.out_channels * channels * w.kernel
+            macs += self.out_channels * prod(sizes) * channels * w.kernel
+            channels = self.out_channels
+        return _with_costs(facts, params=params + self.out_channels * self.bias, macs=macs,
+                           ops={"add": prod(facts.output_shape) if self.bias else 0})
+
+
+class LocallyConnected(ChannelMixing):
+    """Locally connected (unshared) convolution: a separate filter at every output position (Keras
+    LocallyConnected); bias per output element."""
+
+    type: Literal["locally_connected", "locally_connected1d", "locally_connected2d", "locally_connected3d"]
+    category: ClassVar = "convolution"
+    groups: Literal[1] = 1
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        taps = prod(w.kernel for w in windows)
+        facts = self.windowed_facts(shape, self.out_channels, windows)
+        outputs = prod(facts.output_shape)
+        return _with_costs(facts, params=outputs * c_in * taps + outputs * self.bias,
+                           macs=outputs * c_in * taps, ops={"add": outputs if self.bias else 0})
+
+
+class TiledConv(ChannelMixing):
+    """Tiled convolution (Goodfellow et al. 9.5): tile_size^d filter banks used in rotation across
+    positions; a bias per output channel per tile."""
+
+    type: Literal["tiled_conv", "tiled_conv1d", "tiled_conv2d", "tiled_conv3d"]
+    category: ClassVar = "convolution"
+    tile_size: IntOrList = 2
+    groups: Literal[1] = 1
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        tiles = prod(per_axis(self.tile_size, len(windows), "tile_size"))
+        taps = prod(w.kernel for w in windows)
+        facts = self.windowed_facts(shape, self.out_channels, windows)
+        outputs = prod(facts.output_shape)
+        return _with_costs(facts, params=tiles * self.out_channels * (c_in * taps + self.bias),
+                           macs=outputs * c_in * taps, ops={"add": outputs if self.bias else 0})
+
+
+def _with_costs(facts: LayerFacts, params: int, macs: int, ops: dict[str, int]) -> LayerFacts:
+    """The same facts with parameters and costs filled in."""
+    return LayerFacts(facts.output_shape, facts.axis_maps, params=params, macs=macs,
+                      ops={k: v for k, v in ops.items() if v}, warnings=facts.warnings)

@@ -1,0 +1,148 @@
+"""Pooling: max, average and LP (power-average) windows with padding and ceil_mode; adaptive and
+global pooling."""
+from __future__ import annotations
+
+from fractions import Fraction
+from math import prod
+from typing import ClassVar, Literal, Optional
+
+from pydantic import Field, PositiveInt
+
+from ..axis import AxisMap, explicit_map
+from .base import IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, per_axis
+from .conv import WindowedLayer
+
+
+class WindowPool(WindowedLayer):
+    """Fields and checks shared by max, average and LP pooling (stride defaults to kernel_size)."""
+
+    category: ClassVar = "pooling"
+    stride: Optional[IntOrList] = Field(None, description="defaults to kernel_size")
+    padding: IntOrList | list[list[int]] = 0
+    ceil_mode: bool = False
+
+    def pool_windows(self, shape: Shape) -> tuple[Window, ...]:
+        """Windows per axis, with PyTorch's rule that padding is at most half the kernel."""
+        self.check_input(shape)
+        stride = self.kernel_size if self.stride is None else self.stride
+        windows = self.model_copy(update={"stride": stride}).windows(shape, self.ceil_mode)
+        for w in windows:
+            if max(w.pad_before, w.pad_after) * 2 > w.extent:
+                raise LayerError(f"padding {max(w.pad_before, w.pad_after)} must be at most half the "
+                                 f"effective kernel size {w.extent}")
+        return windows
+
+    def pool_facts(self, shape: Shape, **per_output_window) -> LayerFacts:
+        """Facts with ops given per output as a function of the window size k: {kind: f(k)}."""
+        windows = self.pool_windows(shape)
+        facts = self.windowed_facts(shape, shape[0], windows)
+        taps = prod(w.kernel for w in windows)
+        outputs = prod(facts.output_shape)
+        ops = {kind: outputs * rule(taps) for kind, rule in per_output_window.items()}
+        return LayerFacts(facts.output_shape, facts.axis_maps, ops={k: v for k, v in ops.items() if v},
+                          warnings=facts.warnings)
+
+
+class MaxPool(WindowPool):
+    """Max pooling: k - 1 comparisons per output."""
+
+    type: Literal["maxpool", "maxpool1d", "maxpool2d", "maxpool3d"]
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        return self.pool_facts(inputs[0], cmp=lambda k: k - 1)
+
+
+class AvgPool(WindowPool):
+    """Average pooling: k - 1 adds and one division per output (padding counted per count_include_pad)."""
+
+    type: Literal["avgpool", "avgpool1d", "avgpool2d", "avgpool3d"]
+    dilation: Literal[1] = 1
+    count_include_pad: bool = True
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        return self.pool_facts(inputs[0], add=lambda k: k - 1, div=lambda k: 1)
+
+
+class LPPool(WindowPool):
+    """LP pooling (power average, L2 pooling for norm_type 2): (sum x^p)^(1/p) over each window;
+    k multiplications (powers), k - 1 adds and one root (exp kind) per output."""
+
+    type: Literal["lppool", "lppool1d", "lppool2d", "lppool3d"]
+    norm_type: float = 2.0
+    dilation: Literal[1] = 1
+    padding: Literal[0] = 0
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        return self.pool_facts(inputs[0], mul=lambda k: k, add=lambda k: k - 1, exp=lambda k: 1)
+
+
+def adaptive_bounds(o: int, n_in: int, n_out: int) -> tuple[int, int]:
+    """PyTorch's adaptive pooling window of output o: [floor(o n_in / n_out), ceil((o+1) n_in / n_out))."""
+    return (o * n_in) // n_out, -(-((o + 1) * n_in) // n_out)
+
+
+def _adaptive_reads(o: int, n_in: int, n_out: int):
+    """The input interval read by adaptive-pooling output o."""
+    start, end = adaptive_bounds(o, n_in, n_out)
+    return ((start, end - 1),)
+
+
+def ratio_map(n_in: int, n_out: int, reads) -> AxisMap:
+    """Map of a resampling layer whose pattern repeats every n_out/g outputs (g = gcd)."""
+    ratio = Fraction(n_in, n_out)
+    period = ratio.denominator
+    return explicit_map([reads(q) for q in range(period)], ratio.numerator)
+
+
+class AdaptivePool(LayerModel):
+    """Adaptive average or max pooling to a fixed output size (PyTorch's window rule)."""
+
+    type: Literal["adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
+                  "adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d"]
+    category: ClassVar = "pooling"
+    output_size: IntOrList
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        self.check_input(shape)
+        sizes = per_axis(self.output_size, len(shape) - 1, "output_size")
+        if min(sizes, default=1) < 1:
+            raise LayerError(f"output_size must be positive; got {self.output_size}")
+        maps = tuple(ratio_map(n, m, lambda q, n=n, m=m: _adaptive_reads(q, n, m))
+                     for n, m in zip(shape[1:], sizes))
+        window_elements = _total_window_elements(shape[1:], sizes)
+        channels = shape[0]
+        outputs = channels * prod(sizes)
+        if "max" in self.type:
+            ops = {"cmp": channels * window_elements - outputs}
+        else:
+            ops = {"add": channels * window_elements - outputs, "div": outputs}
+        return LayerFacts((channels, *sizes), maps, ops={k: v for k, v in ops.items() if v})
+
+
+def _total_window_elements(in_sizes: tuple[int, ...], out_sizes: tuple[int, ...]) -> int:
+    """Sum over all output positions of their adaptive window's element count."""
+    total = 1
+    for n, m in zip(in_sizes, out_sizes):
+        total *= sum(b - a for a, b in (adaptive_bounds(o, n, m) for o in range(m)))
+    return total
+
+
+class GlobalPool(LayerModel):
+    """Global average or max pooling: one value per channel; output [C] (keepdims: [C, 1, ...])."""
+
+    type: Literal["global_avgpool", "global_maxpool"]
+    category: ClassVar = "pooling"
+    keepdims: bool = False
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        if len(shape) < 2:
+            raise LayerError(f"{self.type} needs spatial axes; got a flat input of shape {list(shape)}")
+        channels, positions = shape[0], prod(shape[1:])
+        ops = {"cmp": channels * (positions - 1)} if self.type == "global_maxpool" else \
+            {"add": channels * (positions - 1), "div": channels}
+        if self.keepdims:
+            whole = tuple(explicit_map([((0, n - 1),)], 0) for n in shape[1:])
+            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=ops)
+        return LayerFacts((channels,), None, ops={k: v for k, v in ops.items() if v})

@@ -1,0 +1,114 @@
+"""Typed results of an analysis: per layer, per axis, totals. Renderers only format these."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Optional
+
+from .errors import Location
+
+SCHEMA_VERSION = 1
+
+CONVENTIONS = (
+    "input pixel i spans [i, i+1): r = 1, j = 1, start = 0.5 at the input",
+    "r, j, start ignore borders (padding counts toward r); effective padding = (r-1)/2 - (start-0.5)",
+    "MACs: multiply-accumulates of conv/transposed conv/linear/locally connected layers, bias excluded",
+    "FLOPs = 2 x MACs + adds (incl. bias), muls, divs, compares and exp-kind ops of the other layers",
+    "batch norm in its inference form (1 mul + 1 add per element); dropout is the identity",
+    "params = learnable parameters (PyTorch's parameters()); buffers (BN running stats) counted apart",
+    "activation memory = output elements x batch x dtype bytes; peak = largest sum of live tensors",
+)
+
+
+@dataclass(frozen=True)
+class AxisRF:
+    """Receptive field of one layer's units along one axis of the network input."""
+
+    size_min: int
+    size_max: int
+    jump: Optional[Fraction]  # None when the RF is the whole input
+    start: Fraction  # centre of the first unit's RF, in input pixel coordinates
+    effective_padding: Fraction
+    support_min: int  # input pixels a unit actually sees (fewer than r when the RF has holes)
+    support_max: int
+    uniform: bool
+    whole_input: bool = False
+
+    @property
+    def size(self) -> int:
+        """r of the first unit (r_min == r_max when uniform)."""
+        return self.size_max if self.uniform else self.size_min
+
+    @property
+    def has_holes(self) -> bool:
+        """True when units see fewer pixels than their RF spans."""
+        return self.support_min < self.size_min or self.support_max < self.size_max
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """Everything the analyzer knows about one leaf layer."""
+
+    index: int
+    name: str
+    type: str
+    inputs: tuple[str, ...]
+    output_shape: tuple[int, ...]
+    rf: tuple[AxisRF, ...]
+    params: int
+    trainable_params: int
+    buffers: int
+    macs: int
+    ops: dict[str, int]  # FLOPs by kind: "mac" (2 per MAC), add, mul, div, cmp, exp
+    activation_bytes: int
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    location: Optional[Location] = None
+
+    @property
+    def flops(self) -> int:
+        """All floating-point operations of the layer."""
+        return sum(self.ops.values())
+
+    @property
+    def non_trainable_params(self) -> int:
+        """Frozen parameters (trainable: false)."""
+        return self.params - self.trainable_params
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over the network."""
+
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    buffers: int
+    macs: int
+    flops: int
+    ops: dict[str, int]
+    activation_bytes: int
+    peak_activation_bytes: int
+    param_bytes: int
+    input_bytes: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The analysis of one spec."""
+
+    name: str
+    source: str
+    input_shape: tuple[int, ...]
+    batch: int
+    dtype: str
+    layers: tuple[LayerResult, ...]
+    totals: Totals
+    warnings: tuple[str, ...] = ()  # network-level warnings
+    notes: tuple[str, ...] = ()
+    conventions: tuple[str, ...] = CONVENTIONS
+    profile: str = "rfcalc"
+
+    def all_warnings(self) -> list[str]:
+        """Network warnings and every layer's warnings, each prefixed with its layer's name."""
+        return list(self.warnings) + [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings]

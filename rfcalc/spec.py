@@ -1,0 +1,329 @@
+"""The spec format: load YAML, expand blocks and repetitions, validate every leaf layer.
+
+A spec is a YAML mapping with `input`, `layers`, and optionally `name`, `description`, `vars`,
+`blocks` and `budgets`. See README.md ("Spec format") for the reference.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+
+from .errors import Location, SpecError
+from .expr import ExpressionError, substitute
+from .layers import LAYER_ADAPTER, LayerModel, type_names
+from .yamlsource import SourceList, SourceMap, load_yaml, location_of
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+INPUT = "input"  # the name by which layers refer to their scope's input
+NODE_KEYS = ("name", "inputs", "if", "trainable", "share_params_with")  # not passed to layer models
+MAX_LEAVES = 1_000_000
+
+
+class InputSpec(BaseModel):
+    """The network input: channels-first shape without batch, batch size and element type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    shape: list[PositiveInt] = Field(min_length=1, description="channels first, e.g. [3, 224, 224]")
+    batch: PositiveInt = 1
+    dtype: Literal["float32", "float16", "bfloat16", "int8", "float64"] = "float32"
+
+    @property
+    def dtype_bytes(self) -> int:
+        """Bytes per element."""
+        return DTYPE_BYTES[self.dtype]
+
+
+class BlockSpec(BaseModel):
+    """A reusable, parameterised group of layers; `params` are its variables with their defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+    params: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = Field(min_length=1)
+    description: Optional[str] = None
+
+
+class SpecDocument(BaseModel):
+    """The top level of a spec file (layers are checked item by item, with their own locations)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Optional[str] = None
+    description: Optional[str] = None
+    input: InputSpec
+    vars: dict[str, Any] = {}
+    blocks: dict[str, BlockSpec] = {}
+    layers: list[dict[str, Any]] = Field(min_length=1)
+    budgets: Optional[dict[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """One leaf layer of the expanded network."""
+
+    index: int
+    name: str
+    layer: LayerModel
+    inputs: tuple[str, ...]  # dotted names of earlier nodes, or INPUT for the network input
+    location: Location
+    trainable: bool = True
+    share_params_with: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated, expanded spec: the input, the leaf layers in order, and where it came from."""
+
+    name: str
+    input: InputSpec
+    nodes: tuple[Node, ...]
+    source: str
+    description: Optional[str] = None
+    budgets: Optional[dict] = None
+    raw: Any = None
+
+    def with_input(self, size: Optional[list[int]] = None, batch: Optional[int] = None,
+                   dtype: Optional[str] = None) -> "Spec":
+        """The same spec with the input's spatial size, batch or dtype overridden."""
+        shape = list(self.input.shape)
+        if size is not None:
+            if len(size) == 1 and len(shape) > 2:
+                size = size * (len(shape) - 1)
+            if len(size) != len(shape) - 1:
+                raise SpecError(f"--input-size {size} gives {len(size)} sizes; the input has "
+                                f"{len(shape) - 1} spatial axes", Location(self.source))
+            shape = [shape[0], *size]
+        updates = {"shape": shape, "batch": batch or self.input.batch, "dtype": dtype or self.input.dtype}
+        try:
+            new_input = InputSpec(**updates)
+        except ValidationError as exc:
+            raise SpecError(f"invalid input override: {_first_message(exc)}", Location(self.source)) from None
+        return Spec(self.name, new_input, self.nodes, self.source, self.description, self.budgets, self.raw)
+
+
+def _first_message(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}" if where else err["msg"]
+
+
+def _validation_error(exc: ValidationError, raw: Any, prefix: tuple = (), layer: str | None = None,
+                      skip_tag: bool = False) -> SpecError:
+    """A pydantic error as a SpecError at the offending field's line."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    if skip_tag and loc and isinstance(raw, dict) and loc[0] == raw.get("type"):
+        loc = loc[1:]
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    field_name = ".".join(str(p) for p in loc)
+    value = err.get("input")
+    shown = f" (got {value!r})" if loc and not isinstance(value, dict) else ""
+    message = f"{field_name}: {err['msg']}{shown}" if field_name else f"{err['msg']}"
+    if err["type"] == "extra_forbidden":
+        message = f"unknown field '{field_name}'" + _suggest(str(loc[-1]), _known_fields(raw))
+    return SpecError(message, location_of(raw, prefix + loc) or location_of(raw, prefix), layer)
+
+
+def _known_fields(raw: Any) -> list[str]:
+    cls = type_names().get(raw.get("type")) if isinstance(raw, dict) else None
+    return list(cls.model_fields) + list(NODE_KEYS) if cls else []
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class _Expander:
+    """Turns the layer items of a document (leaves, groups, block calls) into a flat list of Nodes."""
+
+    def __init__(self, document: SpecDocument, raw: SourceMap, source: str):
+        self.blocks = document.blocks
+        self.raw_blocks = raw.get("blocks", {})
+        self.source = source
+        self.nodes: list[Node] = []
+        self.known: set[str] = set()
+        self.call_stack: list[str] = []
+        self.globals: dict = dict(document.vars)
+
+    def expand(self, items: SourceList, scope: str, variables: dict, input_name: str,
+               outer: dict[str, str]) -> str:
+        """Expand items in one scope; return the name of the node whose output is the scope's output."""
+        local: dict[str, str] = {}
+        previous = input_name
+        for position, item in enumerate(items):
+            location = location_of(items, (position,))
+            if not isinstance(item, dict):
+                raise SpecError(f"a layer must be a mapping (type: ..., ...); got {item!r}", location)
+            if not self._included(item, variables, location):
+                continue
+            name = str(self._sub(item.get("name", position), variables, item, ("name",)))
+            if not name or "." in name:
+                raise SpecError(f"layer name '{name}' must be non-empty and contain no dots", location)
+            if name in local:
+                raise SpecError(f"duplicate layer name '{name}' in this scope", location, _join(scope, name))
+            full = _join(scope, name)
+            inputs = self._inputs(item, variables, previous, local, outer, input_name, full, location)
+            if "block" in item or "layers" in item:
+                output = self._expand_composite(item, full, variables, inputs, local, outer, location)
+            else:
+                output = self._leaf(item, full, variables, inputs, location)
+            local[name] = output
+            previous = output
+        return previous
+
+    def _included(self, item: dict, variables: dict, location: Location) -> bool:
+        if "if" not in item:
+            return True
+        value = self._sub(item["if"], variables, item, ("if",))
+        if not isinstance(value, bool):
+            raise SpecError(f"'if' must be true or false; got {value!r}", location_of(item, ("if",)) or location)
+        return value
+
+    def _sub(self, value: Any, variables: dict, raw: Any, path: tuple) -> Any:
+        """Substitute ${...} recursively, reporting errors at the value's line."""
+        try:
+            if isinstance(value, dict):
+                return {k: self._sub(v, variables, raw, path + (k,)) for k, v in value.items()}
+            if isinstance(value, list):
+                return [self._sub(v, variables, raw, path + (i,)) for i, v in enumerate(value)]
+            return substitute(value, variables)
+        except ExpressionError as exc:
+            raise SpecError(f"in expression: {exc}", location_of(raw, path)) from None
+
+    def _inputs(self, item, variables, previous, local, outer, input_name, full, location) -> tuple[str, ...]:
+        if "inputs" not in item:
+            return (previous,)
+        names = self._sub(item["inputs"], variables, item, ("inputs",))
+        if isinstance(names, (str, int)):
+            names = [names]
+        if isinstance(names, list):
+            names = [str(n) if isinstance(n, int) and not isinstance(n, bool) else n for n in names]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise SpecError(f"inputs must be a layer name or a list of them; got {names!r}",
+                            location_of(item, ("inputs",)) or location, full)
+        return tuple(self._resolve(n, local, outer, input_name, full, location_of(item, ("inputs",)) or location)
+                     for n in names)
+
+    def _resolve(self, name: str, local, outer, input_name, full, location) -> str:
+        if name == INPUT:
+            return input_name
+        for scope in (local, outer):
+            if name in scope:
+                return scope[name]
+        if name in self.known:
+            return name
+        if name == full or name == full.rsplit(".", 1)[-1]:
+            raise SpecError(f"layer takes its own output as input ('{name}'): a cycle", location, full)
+        candidates = list(local) + list(outer) + [INPUT]
+        raise SpecError(f"unknown input '{name}': inputs must name an earlier layer in this scope, an "
+                        f"enclosing scope, a full dotted name, or 'input' (a later layer would make a cycle)"
+                        + _suggest(name, candidates), location, full)
+
+    def _expand_composite(self, item, full, variables, inputs, local, outer, location) -> str:
+        if len(inputs) != 1:
+            raise SpecError("a group or block takes exactly one input", location, full)
+        repeat = self._sub(item.get("repeat", None), variables, item, ("repeat",))
+        if repeat is not None and (not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1):
+            raise SpecError(f"repeat must be a positive integer; got {repeat!r}",
+                            location_of(item, ("repeat",)) or location, full)
+        allowed = {"block", "args", "repeat"} if "block" in item else {"layers", "repeat"}
+        extra = set(item) - allowed - {"name", "inputs", "if"}
+        if extra:
+            key = sorted(extra)[0]
+            raise SpecError(f"unknown field '{key}' in a {'block call' if 'block' in item else 'group'}"
+                            + _suggest(key, sorted(allowed)), location_of(item, (key,)) or location, full)
+        previous = inputs[0]
+        enclosing = {**outer, **local}
+        for i in range(repeat or 1):
+            scope = f"{full}.{i}" if repeat is not None else full
+            scope_vars = {**variables, "i": i}
+            if "block" in item:
+                previous = self._call_block(item, scope, scope_vars, previous, location)
+            else:
+                layers = item["layers"]
+                if not isinstance(layers, list) or not layers:
+                    raise SpecError("a group's layers must be a non-empty list", location, full)
+                previous = self.expand(layers, scope, scope_vars, previous, enclosing)
+        return previous
+
+    def _call_block(self, item, scope, variables, input_name, location) -> str:
+        block_name = item["block"]
+        if block_name not in self.blocks:
+            raise SpecError(f"unknown block '{block_name}'" + _suggest(str(block_name), list(self.blocks)),
+                            location_of(item, ("block",)) or location, scope)
+        if block_name in self.call_stack:
+            raise SpecError(f"block '{block_name}' uses itself (recursion)", location, scope)
+        block = self.blocks[block_name]
+        args = self._sub(item.get("args", {}) or {}, variables, item, ("args",))
+        if not isinstance(args, dict):
+            raise SpecError("args must be a mapping of block parameters", location_of(item, ("args",)), scope)
+        unknown = set(args) - set(block.params)
+        if unknown:
+            key = sorted(unknown)[0]
+            raise SpecError(f"block '{block_name}' has no parameter '{key}' (it has: "
+                            f"{', '.join(block.params) or 'none'})" + _suggest(key, list(block.params)),
+                            location_of(item, ("args", key)) or location, scope)
+        raw_block = self.raw_blocks[block_name]
+        block_vars = {**self.globals, **block.params, **args}
+        self.call_stack.append(block_name)
+        try:
+            return self.expand(raw_block["layers"], scope, block_vars, input_name, {})
+        finally:
+            self.call_stack.pop()
+
+    def _leaf(self, item, full, variables, inputs, location) -> str:
+        if "type" not in item:
+            raise SpecError("layer has no 'type' (or 'block' / 'layers' for a group)", location, full)
+        values = {k: self._sub(v, variables, item, (k,)) for k, v in item.items() if k not in NODE_KEYS}
+        kind = values["type"]
+        names = type_names()
+        if kind not in names:
+            raise SpecError(f"unknown layer type '{kind}'" + _suggest(str(kind), list(names))
+                            + " (rfcalc layers lists them all)", location_of(item, ("type",)) or location, full)
+        try:
+            layer = LAYER_ADAPTER.validate_python(values)
+        except ValidationError as exc:
+            raise _validation_error(exc, item, layer=full, skip_tag=True) from None
+        cls = type(layer)
+        arity = cls.arity
+        if arity is not None and len(inputs) != arity:
+            raise SpecError(f"{kind} takes {arity} input; got {len(inputs)}", location, full)
+        if arity is None and len(inputs) < 2:
+            raise SpecError(f"{kind} merges two or more inputs; give them with inputs: [a, b]", location, full)
+        trainable = self._sub(item.get("trainable", True), variables, item, ("trainable",))
+        shares = item.get("share_params_with")
+        if shares is not None:
+            shares = self._resolve(str(shares), {}, {}, "", full, location_of(item, ("share_params_with",)))
+        if len(self.nodes) >= MAX_LEAVES:
+            raise SpecError(f"the spec expands to more than {MAX_LEAVES:,} layers", location, full)
+        self.nodes.append(Node(len(self.nodes), full, layer, inputs, location, bool(trainable), shares))
+        self.known.add(full)
+        return full
+
+
+def _join(scope: str, name: str) -> str:
+    return f"{scope}.{name}" if scope else name
+
+
+def parse_spec(text: str, source: str = "<spec>") -> Spec:
+    """Parse spec text (YAML) into a validated, expanded Spec."""
+    raw = load_yaml(text, source)
+    if not isinstance(raw, SourceMap):
+        raise SpecError("a spec must be a YAML mapping with 'input' and 'layers'", Location(source, 1, 1))
+    try:
+        document = SpecDocument.model_validate(raw)
+    except ValidationError as exc:
+        error = _validation_error(exc, raw)
+        if exc.errors()[0]["type"] == "extra_forbidden":
+            key = str(exc.errors()[0]["loc"][0])
+            error = SpecError(f"unknown top-level key '{key}'" + _suggest(key, list(SpecDocument.model_fields)),
+                              location_of(raw, (key,)), None)
+        raise error from None
+    expander = _Expander(document, raw, source)
+    expander.expand(raw["layers"], "", dict(document.vars), INPUT, {})
+    name = document.name or Path(source).stem
+    return Spec(name, document.input, tuple(expander.nodes), source, document.description,
+                document.budgets, raw)

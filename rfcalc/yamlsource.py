@@ -1,0 +1,137 @@
+"""Safe YAML loading that remembers where every mapping, sequence and value came from."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .errors import Location, SpecError
+
+# A spec whose aliases would expand past this many nodes is refused ("billion laughs").
+MAX_EXPANDED_NODES = 200_000
+
+
+class SourceMap(dict):
+    """A YAML mapping that knows its own location and the location of each key's value."""
+
+    location: Location
+    key_locations: dict
+
+
+class SourceList(list):
+    """A YAML sequence that knows its own location and the location of each item."""
+
+    location: Location
+    item_locations: list
+
+
+def _location(file: str, node: yaml.Node) -> Location:
+    mark = node.start_mark
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class _SourceLoader(yaml.SafeLoader):
+    """SafeLoader that builds SourceMap / SourceList instead of dict / list."""
+
+    source_name = "<spec>"
+
+
+def _construct_mapping(loader: _SourceLoader, node: yaml.MappingNode) -> SourceMap:
+    result = SourceMap()
+    result.location = _location(loader.source_name, node)
+    result.key_locations = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise SpecError("a mapping key must be a plain value", _location(loader.source_name, key_node))
+        if key in result:
+            raise SpecError(f"duplicate key '{key}'", _location(loader.source_name, key_node))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_locations[key] = _location(loader.source_name, value_node)
+    return result
+
+
+def _construct_sequence(loader: _SourceLoader, node: yaml.SequenceNode) -> SourceList:
+    result = SourceList(loader.construct_object(child, deep=True) for child in node.value)
+    result.location = _location(loader.source_name, node)
+    result.item_locations = [_location(loader.source_name, child) for child in node.value]
+    return result
+
+
+_SourceLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_SourceLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse alias graphs that are cyclic or expand to more than MAX_EXPANDED_NODES nodes."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def expanded_size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise SpecError("recursive YAML alias (an anchor used inside itself)", _location(file, node))
+        in_progress.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        total = 1
+        for child in children:
+            total += expanded_size(child)
+            if total > MAX_EXPANDED_NODES:
+                raise SpecError(
+                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes; refusing to load",
+                    _location(file, node),
+                )
+        in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    expanded_size(root)
+
+
+def load_yaml(text: str, file: str = "<spec>") -> Any:
+    """Parse YAML text safely into SourceMap/SourceList values; errors become SpecError with a location."""
+    loader = _SourceLoader(text)
+    loader.source_name = file
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise SpecError("the spec is empty", Location(file, 1, 1))
+        _check_expansion(root, file)
+        return loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        problem = exc.problem or "invalid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
+            problem = f"{problem} (only plain YAML is accepted: tags that build Python objects are refused)"
+        context = f" ({exc.context})" if exc.context and exc.context not in problem else ""
+        raise SpecError(f"invalid YAML: {problem}{context}", location) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", Location(file)) from None
+    finally:
+        loader.dispose()
+
+
+def location_of(value: Any, path: tuple = ()) -> Location | None:
+    """The most precise known location of `path` inside a loaded value (None if unknown)."""
+    best = getattr(value, "location", None)
+    for step in path:
+        if isinstance(value, SourceMap) and step in value:
+            best = value.key_locations.get(step, best)
+            value = value[step]
+        elif isinstance(value, SourceList) and isinstance(step, int) and 0 <= step < len(value):
+            best = value.item_locations[step]
+            value = value[step]
+        else:
+            break
+        best = getattr(value, "location", None) or best
+    return best
