@@ -1,0 +1,4 @@
+"""`python -m rfcalc`."""
+from .cli import entry_point
+
+entry_point()

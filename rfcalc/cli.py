@@ -1,0 +1,167 @@
+"""The `rfcalc` command line. Errors become one message and an exit code here, and only here."""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from .errors import RfcalcError, StrictWarningError, UsageError
+
+# Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
+LAZY_COMMANDS: dict[str, str] = {}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports LAZY_COMMANDS on demand."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx, name):
+        if name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rfcalc")
+def cli():
+    """Receptive field, shapes, parameters, MACs/FLOPs and memory of convolutional networks."""
+
+
+def make_console(stderr: bool = False):
+    """A rich console: colour only on a terminal, NO_COLOR respected, wide when piped."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 200
+    return Console(file=stream, width=width, highlight=False)
+
+
+def spec_options(func):
+    """Options shared by every command that analyzes specs: input overrides."""
+    func = click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8", "float64"]),
+                        help="Element type for memory figures (overrides the spec).")(func)
+    func = click.option("--batch", type=click.IntRange(min=1), help="Batch size (overrides the spec).")(func)
+    func = click.option("--input-size", "input_size",
+                        help="Spatial input size, e.g. 512 or 512x384 (overrides the spec).")(func)
+    return func
+
+
+def parse_size(text: str | None) -> list[int] | None:
+    """'512' or '512x384' or '512,384' -> list of ints."""
+    if text is None:
+        return None
+    try:
+        sizes = [int(part) for part in text.replace(",", "x").lower().split("x")]
+    except ValueError:
+        raise UsageError(f"--input-size '{text}' must look like 224 or 512x384") from None
+    if min(sizes) < 1:
+        raise UsageError(f"--input-size '{text}' must be positive")
+    return sizes
+
+
+def load_specs(sources, input_size=None, batch=None, dtype=None):
+    """Load and override every spec named on the command line."""
+    from .sources import load_spec_source
+
+    return [load_spec_source(s).with_input(parse_size(input_size), batch, dtype)
+            if (input_size or batch or dtype) else load_spec_source(s) for s in sources]
+
+
+@cli.command()
+@click.argument("specs", nargs=-1, required=True)
+@spec_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--columns", help="Comma-separated columns for table/csv/markdown (see README).")
+@click.option("--strict", is_flag=True, help="Treat warnings (dropped pixels, gridding, ...) as errors.")
+def analyze(specs, input_size, batch, dtype, fmt, columns, strict):
+    """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
+    from . import render
+    from .analyzer import analyze as run_analysis
+    from .columns import select_columns
+
+    selected = select_columns(columns)
+    reports = [run_analysis(spec) for spec in load_specs(specs, input_size, batch, dtype)]
+    if fmt == "json":
+        click.echo(render.render_json(reports))
+    elif fmt == "csv":
+        click.echo(render.render_csv(reports, selected), nl=False)
+    elif fmt == "markdown":
+        click.echo(render.render_markdown(reports, selected))
+    else:
+        console = make_console()
+        for report in reports:
+            render.render_table(report, selected, console)
+    if strict:
+        problems = [w for r in reports for w in r.all_warnings()]
+        if problems:
+            raise StrictWarningError(f"--strict: {len(problems)} warning(s), first: {problems[0]}")
+
+
+@cli.command()
+def zoo():
+    """List the bundled specs (usable by name: rfcalc analyze resnet50)."""
+    from rich.table import Table
+
+    from .sources import bundled_specs, read_source
+    from .spec import parse_spec
+
+    table = Table("name", "input", "layers", "description", header_style="bold")
+    for name in bundled_specs():
+        spec = parse_spec(*read_source(name))
+        description = (spec.description or "").strip().splitlines()
+        table.add_row(name, "x".join(map(str, spec.input.shape)), str(len(spec.nodes)),
+                      description[0] if description else "")
+    make_console().print(table)
+
+
+@cli.command()
+def schema():
+    """Print the JSON Schema of the spec format (for editors' YAML language servers)."""
+    import json
+
+    from .schema import spec_json_schema
+
+    click.echo(json.dumps(spec_json_schema(), indent=2))
+
+
+@cli.command()
+@click.argument("layer_type", required=False)
+def layers(layer_type):
+    """List every layer type with its parameters and defaults (or one type in detail)."""
+    from .schema import layer_table
+
+    make_console().print(layer_table(layer_type))
+
+
+def main(argv=None) -> int:
+    """Entry point: run the CLI, turning rfcalc errors into one message and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="rfcalc", standalone_mode=False)
+    except RfcalcError as exc:
+        click.echo(f"rfcalc: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("rfcalc: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("rfcalc: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+def entry_point():
+    """Console-script entry: exit with main()'s code."""
+    sys.exit(main())

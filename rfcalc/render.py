@@ -1,0 +1,145 @@
+"""Formatting a Report as a rich table, JSON, CSV or Markdown. Nothing here computes a number."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+from typing import Any, Sequence
+
+from .columns import COLUMNS, Column
+from .report import SCHEMA_VERSION, AxisRF, LayerResult, Report
+from .units import format_bytes, format_count, format_fraction
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _number(value: Fraction | None) -> int | float | None:
+    if value is None:
+        return None
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def _axis_json(r: AxisRF) -> dict[str, Any]:
+    return {
+        "size": r.size, "size_min": r.size_min, "size_max": r.size_max,
+        "jump": _number(r.jump), "start": _number(r.start), "effective_padding": _number(r.effective_padding),
+        "support_min": r.support_min, "support_max": r.support_max,
+        "uniform": r.uniform, "whole_input": r.whole_input,
+        "exact": {"jump": None if r.jump is None else str(r.jump), "start": str(r.start),
+                  "effective_padding": str(r.effective_padding)},
+    }
+
+
+def _layer_json(layer: LayerResult) -> dict[str, Any]:
+    return {
+        "index": layer.index, "name": layer.name, "type": layer.type, "inputs": list(layer.inputs),
+        "output_shape": list(layer.output_shape), "rf": [_axis_json(r) for r in layer.rf],
+        "params": layer.params, "trainable_params": layer.trainable_params,
+        "non_trainable_params": layer.non_trainable_params, "buffers": layer.buffers,
+        "macs": layer.macs, "flops": layer.flops, "flops_by_kind": dict(layer.ops),
+        "activation_bytes": layer.activation_bytes, "warnings": list(layer.warnings), "notes": list(layer.notes),
+        "location": str(layer.location) if layer.location else None,
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """The stable JSON contract (schema_version 1; see README "JSON output")."""
+    t = report.totals
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": report.name, "source": report.source,
+        "input": {"shape": list(report.input_shape), "batch": report.batch, "dtype": report.dtype},
+        "profile": report.profile, "conventions": list(report.conventions),
+        "layers": [_layer_json(layer) for layer in report.layers],
+        "totals": {
+            "params": t.params, "trainable_params": t.trainable_params,
+            "non_trainable_params": t.non_trainable_params, "buffers": t.buffers,
+            "macs": t.macs, "flops": t.flops, "flops_by_kind": dict(t.ops),
+            "activation_bytes": t.activation_bytes, "peak_activation_bytes": t.peak_activation_bytes,
+            "param_bytes": t.param_bytes, "input_bytes": t.input_bytes,
+        },
+        "warnings": report.all_warnings(),
+    }
+
+
+def render_json(reports: Sequence[Report]) -> str:
+    """One JSON object for one report; a JSON array for several."""
+    data = [report_to_dict(r) for r in reports]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2)
+
+
+def render_csv(reports: Sequence[Report], columns: list[Column]) -> str:
+    """One row per layer (raw numbers); a `spec` column first when several specs are given."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    many = len(reports) > 1
+    writer.writerow((["spec"] if many else []) + [c.key for c in columns])
+    for report in reports:
+        for layer in report.layers:
+            writer.writerow(([report.name] if many else []) + [c.raw(layer) for c in columns])
+    return out.getvalue()
+
+
+def summary_lines(report: Report) -> list[tuple[str, str]]:
+    """(label, value) pairs of the totals, shared by the table panel and Markdown."""
+    t = report.totals
+    last = report.layers[-1] if report.layers else None
+    rf = "-"
+    if last is not None:
+        rf = f"r {COLUMNS['rf'].human(last)}, j {COLUMNS['jump'].human(last)}, start {COLUMNS['start'].human(last)}"
+    return [
+        ("input", f"{'x'.join(map(str, report.input_shape))}, batch {report.batch}, {report.dtype}"),
+        ("params", f"{t.params:,} ({format_count(t.params)}); trainable {t.trainable_params:,}, "
+                   f"frozen {t.non_trainable_params:,}; buffers {t.buffers:,}"),
+        ("MACs", f"{t.macs:,} ({format_count(t.macs)})"),
+        ("FLOPs", f"{t.flops:,} ({format_count(t.flops)}): "
+                  + ", ".join(f"{k} {format_count(v)}" for k, v in t.ops.items())),
+        ("activations", f"{format_bytes(t.activation_bytes)} total (training), "
+                        f"{format_bytes(t.peak_activation_bytes)} peak live (inference)"),
+        ("param memory", format_bytes(t.param_bytes)),
+        ("output RF", rf),
+        ("profile", report.profile),
+    ]
+
+
+def render_markdown(reports: Sequence[Report], columns: list[Column]) -> str:
+    """A Markdown table per report, then its totals and warnings."""
+    parts = []
+    for report in reports:
+        parts.append(f"## {report.name}\n")
+        parts.append("| " + " | ".join(c.header for c in columns) + " |")
+        parts.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+        for layer in report.layers:
+            parts.append("| " + " | ".join(c.human(layer).replace("|", "\\|") for c in columns) + " |")
+        parts.append("")
+        parts.extend(f"- **{label}**: {value}" for label, value in summary_lines(report))
+        parts.extend(f"- warning: {w}" for w in report.all_warnings())
+        parts.append("")
+    return "\n".join(parts)
+
+
+def render_table(report: Report, columns: list[Column], console) -> None:
+    """A rich table with a summary panel and the warnings, printed to `console`."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    table = Table(title=f"{report.name}  ({report.source})", title_justify="left", header_style="bold")
+    for c in columns:
+        table.add_column(c.header, justify="right" if c.numeric else "left", overflow="fold")
+    for layer in report.layers:
+        style = "yellow" if layer.warnings else None
+        table.add_row(*[c.human(layer) for c in columns], style=style)
+    console.print(table)
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    for label, value in summary_lines(report):
+        summary.add_row(label, value)
+    console.print(Panel(summary, title="totals", title_align="left", expand=False))
+    if any(not r.uniform for layer in report.layers for r in layer.rf):
+        console.print("* RF varies with output position (resampling layer): r shown as min..max, "
+                      "j as the average step", style="dim")
+    for warning in report.all_warnings():
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    console.print("conventions: " + "; ".join(report.conventions), style="dim", markup=False, highlight=False)
