@@ -12,22 +12,22 @@ from .layers import LayerError
 from .report import AxisRF, LayerResult, Report, Totals
 from .spec import INPUT, Node, Spec
 
-AxisMaps = Optional[tuple[ax.AxisMap, ...]]  # None: every unit sees the whole input
+Fields = Optional[tuple[ax.AxisField, ...]]  # None: every unit sees the whole input
 
 
 @dataclass(frozen=True)
 class _State:
-    """What flows along an edge: the tensor's shape and its units' maps back to the network input."""
+    """What flows along an edge: the tensor's shape and what its units see of the network input."""
 
     shape: tuple[int, ...]
-    maps: AxisMaps
+    fields: Fields
 
 
 def analyze(spec: Spec) -> Report:
     """Propagate shapes, receptive fields, parameters, costs and memory through the spec."""
     input_shape = tuple(spec.input.shape)
     input_sizes = input_shape[1:]
-    states = {INPUT: _State(input_shape, (ax.IDENTITY,) * len(input_sizes))}
+    states = {INPUT: _State(input_shape, tuple(ax.input_field(n) for n in input_sizes))}
     element_bytes = spec.input.batch * spec.input.dtype_bytes
     results: list[LayerResult] = []
     param_counts: dict[str, int] = {}
@@ -36,17 +36,17 @@ def analyze(spec: Spec) -> Report:
         sources = [states[name] for name in node.inputs]
         try:
             facts = node.layer.facts([s.shape for s in sources])
-            maps, merge_warnings = _propagate(node, sources, facts)
+            fields, merge_warnings = _propagate(node, sources, facts)
         except LayerError as exc:
             raise SpecError(str(exc), node.location, node.name) from None
-        states[node.name] = _State(facts.output_shape, maps)
-        rf = _axis_rfs(maps, input_sizes)
+        states[node.name] = _State(facts.output_shape, fields)
+        rf = _axis_rfs(fields, input_sizes)
         params, notes = _own_params(node, facts.params, param_counts)
         warnings = list(facts.warnings) + merge_warnings + _gridding(node, rf, sources, input_sizes)
         if first_beyond_input is None and any(r.size_max > n for r, n in zip(rf, input_sizes)):
             first_beyond_input = node.name
             notes.append("from this layer on, the RF is larger than the input (it reaches into padding)")
-        if first_covering is None and _covers_input(maps, facts.output_shape, input_sizes):
+        if first_covering is None and _covers_input(fields):
             first_covering = node.name
             notes.append("from this layer on, every unit sees the whole input")
         ops = {"mac": 2 * facts.macs, **facts.ops} if facts.macs else dict(facts.ops)
@@ -54,35 +54,31 @@ def analyze(spec: Spec) -> Report:
             node.index, node.name, node.layer.type, node.inputs, facts.output_shape, rf, params,
             params if node.trainable else 0, facts.buffers if not node.share_params_with else 0,
             facts.macs, ops, prod(facts.output_shape) * element_bytes, tuple(warnings), tuple(notes),
-            node.location))
+            node.location, fields))
     network_warnings = _unseen_pixels(spec, states, input_sizes)
     return Report(spec.name, spec.source, input_shape, spec.input.batch, spec.input.dtype, tuple(results),
                   _totals(spec, results, element_bytes), tuple(network_warnings))
 
 
-def _propagate(node: Node, sources: list[_State], facts) -> tuple[AxisMaps, list[str]]:
-    """Compose the layer's own maps with its inputs' maps; for merges, unite the branches."""
-    if facts.axis_maps is None or any(s.maps is None for s in sources):
+def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[str]]:
+    """Advance the inputs' fields through the layer; for merges, unite the branches first."""
+    if facts.axis_maps is None or any(s.fields is None for s in sources):
         return None, []
-    if len(facts.axis_maps) != len(sources[0].maps):
+    if len(facts.axis_maps) != len(sources[0].fields):
         raise LayerError("the layer changed the number of spatial axes")
+    sizes = facts.output_shape[1:]
     if len(sources) == 1:
-        return tuple(ax.compose(own, inner) for own, inner in zip(facts.axis_maps, sources[0].maps)), []
+        return tuple(ax.advance(own, n, inner) for own, n, inner in zip(facts.axis_maps, sizes, sources[0].fields)), []
     merged, warnings = [], []
-    for axis, own in enumerate(facts.axis_maps):
-        branches = [s.maps[axis] for s in sources]
-        described = [f"'{name}' (j={_fmt(m.jump)}, start={_fmt(_centre(m, 0))})"
-                     for name, m in zip(node.inputs, branches)]
-        if len({(m.jump, _centre(m, 0)) for m in branches}) > 1:
+    for axis, (own, n) in enumerate(zip(facts.axis_maps, sizes)):
+        branches = [s.fields[axis] for s in sources]
+        patterns = [b.pattern for b in branches]
+        if len({(m.jump, _centre(m, 0)) for m in patterns}) > 1:
+            described = [f"'{name}' (j={_fmt(m.jump)}, start={_fmt(_centre(m, 0))})"
+                         for name, m in zip(node.inputs, patterns)]
             warnings.append(f"axis {axis}: misaligned branches: " + " vs ".join(described)
                             + "; the merged RF is their union")
-        try:
-            union = ax.union(branches)
-        except ValueError:
-            size = facts.output_shape[1 + axis]
-            union = ax.AxisMap(size, 0, tuple(ax.merge_intervals(p for m in branches for p in m.reads(o))
-                                              for o in range(size)))
-        merged.append(ax.compose(own, union))
+        merged.append(ax.advance(own, n, ax.unite(branches)))
     return tuple(merged), warnings
 
 
@@ -98,12 +94,12 @@ def _fmt(value) -> str:
     return "-" if value is None else str(value)
 
 
-def _axis_rfs(maps: AxisMaps, input_sizes: tuple[int, ...]) -> tuple[AxisRF, ...]:
-    """The r/j/start summary of each axis's map."""
-    if maps is None:
+def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...]) -> tuple[AxisRF, ...]:
+    """The r/j/start summary of each axis's border-free pattern."""
+    if fields is None:
         return tuple(AxisRF(n, n, None, Fraction(n, 2), Fraction(0), n, n, True, True) for n in input_sizes)
     rfs = []
-    for amap in maps:
+    for amap in (f.pattern for f in fields):
         extents = [(p[-1][1] - p[0][0] + 1) if p else 0 for p in amap.phases]
         supports = [ax.count(p) for p in amap.phases]
         first = amap.phases[0]
@@ -131,24 +127,22 @@ def _gridding(node: Node, rf: tuple[AxisRF, ...], sources: list[_State], input_s
     holed = [(axis, r) for axis, r in enumerate(rf) if r.has_holes and not r.whole_input]
     if not holed:
         return []
-    before = [_axis_rfs(s.maps, input_sizes) for s in sources]
+    before = [_axis_rfs(s.fields, input_sizes) for s in sources]
     if any(r.has_holes for rfs in before for r in rfs):
         return []
     return [f"axis {axis}: gridding: the RF spans r={r.size_max} but a unit sees only {r.support_min} of those "
             f"pixels (holes from dilation); add a dilation-1 layer to fill them" for axis, r in holed]
 
 
-def _covers_input(maps: AxisMaps, output_shape, input_sizes) -> bool:
-    """True when every unit's RF contains the whole input (maps are monotone in the output index)."""
-    if maps is None:
+def _covers_input(fields: Fields) -> bool:
+    """True when every unit sees the whole input (units' sets are monotone, so the end units decide)."""
+    if fields is None:
         return True
-    if len(output_shape) - 1 != len(maps) or not maps:
+    if not fields:
         return False
-    for amap, n_out, n_in in zip(maps, output_shape[1:], input_sizes):
-        first, last = amap.reads(0), amap.reads(n_out - 1)
-        if not first or not last or first[-1][1] < n_in - 1 or last[0][0] > 0:
-            return False
-        if any(len(amap.reads(o)) > 1 for o in range(min(n_out, amap.period))):
+    for field in fields:
+        whole = ((0, field.input_size - 1),)
+        if field.sees(0) != whole or field.sees(field.units - 1) != whole:
             return False
     return True
 
@@ -159,10 +153,10 @@ def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
     warnings = []
     for node in spec.nodes:
         state = states[node.name]
-        if node.name in consumed or state.maps is None:
+        if node.name in consumed or state.fields is None:
             continue
-        for axis, (amap, n_in) in enumerate(zip(state.maps, input_sizes)):
-            seen = ax.count(ax.covered(amap, state.shape[1 + axis], n_in))
+        for axis, (field, n_in) in enumerate(zip(state.fields, input_sizes)):
+            seen = ax.count(field.seen_by_any())
             if seen < n_in:
                 warnings.append(f"output '{node.name}', axis {axis}: {n_in - seen} of {n_in} input pixels are "
                                 f"never seen by any unit")

@@ -134,11 +134,100 @@ def _reduce(amap: AxisMap) -> AxisMap:
     return amap
 
 
-def covered(amap: AxisMap, outputs: int, input_size: int) -> Intervals:
-    """Input indices in [0, input_size) read by at least one of the first `outputs` outputs."""
-    pieces: list[tuple[int, int]] = []
-    reach = min(outputs, amap.period)
-    for q in range(reach):
-        repeats = (outputs - q + amap.period - 1) // amap.period
-        pieces.extend(_reads_union(AxisMap(1, amap.step, (amap.phases[q],)), ((0, repeats - 1),)))
-    return clip(merge_intervals(pieces), input_size)
+@dataclass(frozen=True)
+class AxisField:
+    """What each unit along one axis of a tensor sees of the network input's axis, borders included.
+
+    `pattern` is the border-free periodic map (r, j and start come from it). Near the borders a unit
+    may see less than the pattern says (a padded position is a constant, not a view of the pixels
+    beyond a dropped edge); those units are listed in `exceptions` with their exact sets.
+    """
+
+    pattern: AxisMap
+    units: int
+    input_size: int
+    exceptions: tuple[tuple[int, Intervals], ...] = ()
+
+    def sees(self, unit: int) -> Intervals:
+        """The exact input indices unit `unit` depends on."""
+        for index, exact in self.exceptions:
+            if index == unit:
+                return exact
+        return clip(self.pattern.reads(unit), self.input_size)
+
+    def border_zones(self) -> tuple[int, int]:
+        """(h, t): units [0, h) and [units - t, units) may differ from the clipped pattern."""
+        half = self.units / 2
+        head = max((i + 1 for i, _ in self.exceptions if i < half), default=0)
+        tail = max((self.units - i for i, _ in self.exceptions if i >= half), default=0)
+        return head, tail
+
+    def seen_by_any(self) -> Intervals:
+        """Input indices that at least one unit sees."""
+        special = dict(self.exceptions)
+        pieces = [p for o in range(self.units) for p in (special[o] if o in special else self.pattern.reads(o))]
+        return clip(merge_intervals(pieces), self.input_size)
+
+
+def input_field(size: int) -> AxisField:
+    """The network input itself: pixel i sees pixel i."""
+    return AxisField(IDENTITY, size, size)
+
+
+def _border_units(layer: AxisMap, units: int, inner: AxisField) -> list[int]:
+    """Output units whose reads touch the inner tensor's padding or its border exceptions.
+
+    Exact per phase (reads need not be monotone in the unit index: a dilated transposed conv's are not):
+    unit q + m*period reads phases[q] shifted by m*step.
+    """
+    head, tail = inner.border_zones()
+    low_ok, high_ok = head, inner.units - tail  # inner units in [low_ok, high_ok) follow the pattern
+    found: set[int] = set()
+    for q, reads in enumerate(layer.phases):
+        repeats = max(0, -(-(units - q) // layer.period))
+        if not reads or not repeats:
+            continue
+        first, last = reads[0][0], reads[-1][1]
+        if layer.step == 0:
+            touching = range(repeats) if first < low_ok or last >= high_ok else range(0)
+            found.update(q + m * layer.period for m in touching)
+            continue
+        left_end = min(repeats, max(0, -(-(low_ok - first) // layer.step)))
+        right_start = max(left_end, min(repeats, max(0, -(-(high_ok - last) // layer.step))))
+        found.update(q + m * layer.period for m in range(left_end))
+        found.update(q + m * layer.period for m in range(right_start, repeats))
+    return sorted(found)
+
+
+def advance(layer: AxisMap, units: int, inner: AxisField) -> AxisField:
+    """The field of a layer's output: `layer` maps its output units to inner's units."""
+    pattern = compose(layer, inner.pattern)
+    exceptions = []
+    for o in _border_units(layer, units, inner):
+        exact = merge_intervals(p for i in _indices(clip(layer.reads(o), inner.units)) for p in inner.sees(i))
+        if exact != clip(pattern.reads(o), inner.input_size):
+            exceptions.append((o, exact))
+    return AxisField(pattern, units, inner.input_size, tuple(exceptions))
+
+
+def unite(fields: list[AxisField]) -> AxisField:
+    """Field of a merge: each unit sees what it sees in any branch (branches have equal sizes)."""
+    try:
+        pattern = union([f.pattern for f in fields])
+    except ValueError:  # branches advance at different rates: spell out every unit
+        units = fields[0].units
+        pattern = AxisMap(units, 0, tuple(merge_intervals(p for f in fields for p in f.pattern.reads(o))
+                                          for o in range(units)))
+    first = fields[0]
+    special = sorted({i for f in fields for i, _ in f.exceptions})
+    exceptions = []
+    for o in special:
+        exact = merge_intervals(p for f in fields for p in f.sees(o))
+        if exact != clip(pattern.reads(o), first.input_size):
+            exceptions.append((o, exact))
+    return AxisField(pattern, first.units, first.input_size, tuple(exceptions))
+
+
+def _indices(intervals: Intervals) -> Iterable[int]:
+    for lo, hi in intervals:
+        yield from range(lo, hi + 1)

@@ -64,6 +64,9 @@ class LayerResult:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     location: Optional[Location] = None
+    # Per output axis, exactly which input pixels each unit sees (None: the whole input); for
+    # verification and tests, not part of the JSON.
+    fields: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     @property
     def flops(self) -> int:

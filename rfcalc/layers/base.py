@@ -55,15 +55,13 @@ class Window:
     def output_size(self, n: int) -> int:
         """PyTorch's output size, ceil_mode included (the last window must start inside input or left padding)."""
         span = n + self.pad_before + self.pad_after - self.extent
-        if span < 0:
+        out = (span + (self.stride - 1 if self.ceil_mode else 0)) // self.stride + 1
+        if self.ceil_mode and (out - 1) * self.stride >= n + self.pad_before:
+            out -= 1
+        if out < 1:
             raise LayerError(
                 f"effective kernel {self.extent} is larger than the padded input "
                 f"{n + self.pad_before + self.pad_after} ({n} + padding {self.pad_before}+{self.pad_after})")
-        if not self.ceil_mode:
-            return span // self.stride + 1
-        out = -(-span // self.stride) + 1
-        if (out - 1) * self.stride >= n + self.pad_before:
-            out -= 1
         return out
 
     def dropped(self, n: int) -> int:
