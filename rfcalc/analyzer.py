@@ -1,7 +1,7 @@
 """The one propagation loop: every number rfcalc reports is made here, layer by layer."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
 from typing import Optional
@@ -30,6 +30,7 @@ def analyze(spec: Spec) -> Report:
     states = {INPUT: _State(input_shape, tuple(ax.input_field(n) for n in input_sizes))}
     element_bytes = spec.input.batch * spec.input.dtype_bytes
     results: list[LayerResult] = []
+    dropped: dict[str, tuple] = {}
     param_counts: dict[str, int] = {}
     first_beyond_input = first_covering = None
     for node in spec.nodes:
@@ -40,6 +41,7 @@ def analyze(spec: Spec) -> Report:
         except LayerError as exc:
             raise SpecError(str(exc), node.location, node.name) from None
         states[node.name] = _State(facts.output_shape, fields)
+        dropped[node.name] = facts.dropped
         rf = _axis_rfs(fields, input_sizes)
         params, notes = _own_params(node, facts.params, param_counts)
         warnings = list(facts.warnings) + merge_warnings + _gridding(node, rf, sources, input_sizes)
@@ -55,6 +57,9 @@ def analyze(spec: Spec) -> Report:
             params if node.trainable else 0, facts.buffers if not node.share_params_with else 0,
             facts.macs, ops, prod(facts.output_shape) * element_bytes, tuple(warnings), tuple(notes),
             node.location, fields))
+    drop_warnings, drop_notes = _dropped_pixels(spec, states, dropped)
+    results = [replace(r, warnings=tuple(drop_warnings.get(r.name, ())) + r.warnings,
+                       notes=tuple(drop_notes.get(r.name, ())) + r.notes) for r in results]
     network_warnings = _unseen_pixels(spec, states, input_sizes)
     return Report(spec.name, spec.source, input_shape, spec.input.batch, spec.input.dtype, tuple(results),
                   _totals(spec, results, element_bytes), tuple(network_warnings))
@@ -80,6 +85,30 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[s
                             + "; the merged RF is their union")
         merged.append(ax.advance(own, n, ax.unite(branches)))
     return tuple(merged), warnings
+
+
+def _dropped_pixels(spec: Spec, states: dict, dropped: dict[str, tuple]) -> tuple[dict, dict]:
+    """(warnings, notes) per layer about pixels at the end of a tensor that a window layer never reads:
+    a warning when no layer reading that tensor reads them, a note when another one does."""
+    readers: dict[str, list[str]] = {}
+    for node in spec.nodes:
+        for name in node.inputs:
+            readers.setdefault(name, []).append(node.name)
+    warnings: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for tensor, names in readers.items():
+        for name in names:
+            for axis, (count, why) in enumerate(dropped[name]):
+                if not count:
+                    continue
+                text = f"axis {axis}: the last {count} input pixel(s) of {states[tensor].shape[1 + axis]} are never read ({why})"
+                covering = [other for other in names
+                            if not dropped[other] or dropped[other][axis][0] < count]
+                if covering:
+                    notes.setdefault(name, []).append(f"{text}, but '{covering[0]}' reads them")
+                else:
+                    warnings.setdefault(name, []).append(text)
+    return warnings, notes
 
 
 def _centre(amap: ax.AxisMap, index: int) -> Optional[Fraction]:

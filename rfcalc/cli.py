@@ -10,7 +10,11 @@ import click
 from .errors import RfcalcError, StrictWarningError, UsageError
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "check": "rfcalc.budgets:check",
+    "diff": "rfcalc.diff:diff",
+    "sizes": "rfcalc.sizes:sizes",
+}
 
 
 class LazyGroup(click.Group):
@@ -51,6 +55,16 @@ def spec_options(func):
     return func
 
 
+def profile_option(func):
+    """--profile: count MACs/FLOPs the way another tool does (see rfcalc/profiles.py)."""
+    from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
+
+    return click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE,
+                        show_default=True,
+                        help="Counting conventions of MACs/FLOPs: rfcalc's own, or those of "
+                             "torchvision, fvcore, ptflops, thop, calflops or torchinfo.")(func)
+
+
 def parse_size(text: str | None) -> list[int] | None:
     """'512' or '512x384' or '512,384' -> list of ints."""
     if text is None:
@@ -79,14 +93,15 @@ def load_specs(sources, input_size=None, batch=None, dtype=None):
               show_default=True, help="Output format.")
 @click.option("--columns", help="Comma-separated columns for table/csv/markdown (see README).")
 @click.option("--strict", is_flag=True, help="Treat warnings (dropped pixels, gridding, ...) as errors.")
-def analyze(specs, input_size, batch, dtype, fmt, columns, strict):
+@profile_option
+def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
     """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
     from . import render
-    from .analyzer import analyze as run_analysis
     from .columns import select_columns
+    from .profiles import analyze_profiled
 
     selected = select_columns(columns)
-    reports = [run_analysis(spec) for spec in load_specs(specs, input_size, batch, dtype)]
+    reports = [analyze_profiled(spec, profile) for spec in load_specs(specs, input_size, batch, dtype)]
     if fmt == "json":
         click.echo(render.render_json(reports))
     elif fmt == "csv":

@@ -123,13 +123,20 @@ def render_table(report: Report, columns: list[Column], console) -> None:
     """A rich table with a summary panel and the warnings, printed to `console`."""
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{report.name}  ({report.source})", title_justify="left", header_style="bold")
+    # One cell per column holding every row (lines joined): rich lays out 10 cells instead of
+    # thousands, which keeps a 200-layer table fast; rows with warnings are highlighted per line.
+    cells = []
     for c in columns:
-        table.add_column(c.header, justify="right" if c.numeric else "left", overflow="fold")
-    for layer in report.layers:
-        style = "yellow" if layer.warnings else None
-        table.add_row(*[c.human(layer) for c in columns], style=style)
+        table.add_column(c.header, justify="right" if c.numeric else "left", no_wrap=True)
+        text = Text()
+        for i, layer in enumerate(report.layers):
+            text.append(c.human(layer) + ("\n" if i < len(report.layers) - 1 else ""),
+                        style="yellow" if layer.warnings else "")
+        cells.append(text)
+    table.add_row(*cells)
     console.print(table)
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")

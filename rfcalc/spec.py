@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from .errors import Location, SpecError
 from .expr import ExpressionError, substitute
-from .layers import LAYER_ADAPTER, LayerModel, type_names
+from .layers import TYPE_NAMES, LayerModel, validate_layer
 from .yamlsource import SourceList, SourceMap, load_yaml, location_of
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
@@ -26,7 +26,7 @@ MAX_LEAVES = 1_000_000
 class InputSpec(BaseModel):
     """The network input: channels-first shape without batch, batch size and element type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     shape: list[PositiveInt] = Field(min_length=1, description="channels first, e.g. [3, 224, 224]")
     batch: PositiveInt = 1
     dtype: Literal["float32", "float16", "bfloat16", "int8", "float64"] = "float32"
@@ -40,7 +40,7 @@ class InputSpec(BaseModel):
 class BlockSpec(BaseModel):
     """A reusable, parameterised group of layers; `params` are its variables with their defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     params: dict[str, Any] = {}
     layers: list[dict[str, Any]] = Field(min_length=1)
     description: Optional[str] = None
@@ -49,7 +49,7 @@ class BlockSpec(BaseModel):
 class SpecDocument(BaseModel):
     """The top level of a spec file (layers are checked item by item, with their own locations)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     name: Optional[str] = None
     description: Optional[str] = None
     input: InputSpec
@@ -127,7 +127,7 @@ def _validation_error(exc: ValidationError, raw: Any, prefix: tuple = (), layer:
 
 
 def _known_fields(raw: Any) -> list[str]:
-    cls = type_names().get(raw.get("type")) if isinstance(raw, dict) else None
+    cls = TYPE_NAMES.get(raw.get("type")) if isinstance(raw, dict) else None
     return list(cls.model_fields) + list(NODE_KEYS) if cls else []
 
 
@@ -279,12 +279,12 @@ class _Expander:
             raise SpecError("layer has no 'type' (or 'block' / 'layers' for a group)", location, full)
         values = {k: self._sub(v, variables, item, (k,)) for k, v in item.items() if k not in NODE_KEYS}
         kind = values["type"]
-        names = type_names()
+        names = TYPE_NAMES
         if kind not in names:
             raise SpecError(f"unknown layer type '{kind}'" + _suggest(str(kind), list(names))
                             + " (rfcalc layers lists them all)", location_of(item, ("type",)) or location, full)
         try:
-            layer = LAYER_ADAPTER.validate_python(values)
+            layer = validate_layer(values)
         except ValidationError as exc:
             raise _validation_error(exc, item, layer=full, skip_tag=True) from None
         cls = type(layer)

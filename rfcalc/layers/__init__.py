@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from .activation import ELU, GELU, Activation, LeakyReLU, PReLU, Softmax
 from .base import LayerError, LayerFacts, LayerModel, Shape, Window
@@ -23,18 +23,23 @@ LAYER_TYPES: tuple[type[LayerModel], ...] = (
     Merge, Concat,
 )
 
+# The discriminated union of all layer types, on `type` (used for the JSON Schema).
 Layer = Annotated[Union[LAYER_TYPES], Field(discriminator="type")]
-LAYER_ADAPTER: TypeAdapter = TypeAdapter(Layer)
+
+# `type:` value -> model class: the same dispatch as the union, without building every validator.
+TYPE_NAMES: dict[str, type[LayerModel]] = {
+    name: cls for cls in LAYER_TYPES for name in cls.model_fields["type"].annotation.__args__}
 
 
 def type_names() -> dict[str, type[LayerModel]]:
     """Every accepted `type:` value and the model class that handles it."""
-    names = {}
-    for cls in LAYER_TYPES:
-        for name in cls.model_fields["type"].annotation.__args__:
-            names[name] = cls
-    return names
+    return dict(TYPE_NAMES)
 
 
-__all__ = ["LAYER_TYPES", "LAYER_ADAPTER", "Layer", "LayerError", "LayerFacts", "LayerModel", "Shape",
+def validate_layer(values: dict) -> LayerModel:
+    """Validate a layer mapping with the model its `type` names (pydantic.ValidationError if invalid)."""
+    return TYPE_NAMES[values["type"]].model_validate(values)
+
+
+__all__ = ["LAYER_TYPES", "Layer", "validate_layer", "LayerError", "LayerFacts", "LayerModel", "Shape",
            "Window", "type_names"]

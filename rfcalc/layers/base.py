@@ -34,6 +34,10 @@ class LayerFacts:
     macs: int = 0
     ops: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # Per input spatial axis: (pixels at the end never read, why), for window layers whose
+    # (n + padding - kernel) is not a multiple of the stride; the analyzer warns when no other
+    # consumer of the same tensor reads them.
+    dropped: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,8 @@ def spatial_size(shape: Shape) -> int:
 class LayerModel(BaseModel):
     """Base of every layer type: frozen, no unknown fields, and a `facts` method holding its rules."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built the first time a spec uses that type (fast start-up).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     # Human-readable category used by `rfcalc layers`.
     category: ClassVar[str] = "other"
     # How many inputs the layer takes: 1, or None for merges (two or more).

@@ -2,6 +2,7 @@
 locally connected (unshared) and tiled convolution."""
 from __future__ import annotations
 
+from dataclasses import replace
 from math import prod
 from typing import ClassVar, Literal, Optional
 
@@ -44,13 +45,12 @@ class WindowedLayer(LayerModel):
                        **costs) -> LayerFacts:
         """Facts of a window layer: output shape, maps and dropped-pixel warnings."""
         sizes = tuple(w.output_size(n) for w, n in zip(windows, shape[1:]))
-        warnings = tuple(
-            f"axis {axis}: the last {w.dropped(n)} input pixel(s) of {n} are never read "
-            f"((n + padding - kernel) = {n + w.pad_before + w.pad_after - w.extent} is not a multiple "
-            f"of stride {w.stride})"
-            for axis, (w, n) in enumerate(zip(windows, shape[1:])) if w.dropped(n))
+        dropped = tuple(
+            (w.dropped(n), f"(n + padding - kernel) = {n + w.pad_before + w.pad_after - w.extent} is not a "
+                           f"multiple of stride {w.stride}")
+            for w, n in zip(windows, shape[1:]))
         return LayerFacts((out_channels, *sizes), tuple(w.axis_map() for w in windows),
-                          warnings=warnings, **costs)
+                          dropped=dropped if any(d for d, _ in dropped) else (), **costs)
 
 
 class ChannelMixing(WindowedLayer):
@@ -249,5 +249,4 @@ class TiledConv(ChannelMixing):
 
 def _with_costs(facts: LayerFacts, params: int, macs: int, ops: dict[str, int]) -> LayerFacts:
     """The same facts with parameters and costs filled in."""
-    return LayerFacts(facts.output_shape, facts.axis_maps, params=params, macs=macs,
-                      ops={k: v for k, v in ops.items() if v}, warnings=facts.warnings)
+    return replace(facts, params=params, macs=macs, ops={k: v for k, v in ops.items() if v})

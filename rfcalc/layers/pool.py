@@ -2,6 +2,7 @@
 global pooling."""
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from math import prod
 from typing import ClassVar, Literal, Optional
@@ -39,8 +40,7 @@ class WindowPool(WindowedLayer):
         taps = prod(w.kernel for w in windows)
         outputs = prod(facts.output_shape)
         ops = {kind: outputs * rule(taps) for kind, rule in per_output_window.items()}
-        return LayerFacts(facts.output_shape, facts.axis_maps, ops={k: v for k, v in ops.items() if v},
-                          warnings=facts.warnings)
+        return replace(facts, ops={k: v for k, v in ops.items() if v})
 
 
 class MaxPool(WindowPool):
