@@ -10,7 +10,7 @@ from . import axis as ax
 from .errors import SpecError
 from .layers import LayerError
 from .report import AxisRF, LayerResult, Report, Totals
-from .spec import INPUT, Node, Spec
+from .spec import INPUT, Node, Spec, layer_label
 
 Fields = Optional[tuple[ax.AxisField, ...]]  # None: every unit sees the whole input
 
@@ -39,7 +39,11 @@ def analyze(spec: Spec) -> Report:
             facts = node.layer.facts([s.shape for s in sources])
             fields, merge_warnings = _propagate(node, sources, facts)
         except LayerError as exc:
-            raise SpecError(str(exc), node.location, node.name) from None
+            message = str(exc)
+            if len(sources) > 1:
+                message += " (inputs: " + ", ".join(f"'{name}' {list(state.shape)}"
+                                                    for name, state in zip(node.inputs, sources)) + ")"
+            raise SpecError(message, node.location, layer_label(node.index, node.name, node.layer.type)) from None
         states[node.name] = _State(facts.output_shape, fields)
         dropped[node.name] = facts.dropped
         rf = _axis_rfs(fields, input_sizes)

@@ -38,7 +38,8 @@ class SpecError(RfcalcError):
 
     def __str__(self) -> str:
         where = str(self.location)
-        layer = f" layer '{self.layer}':" if self.layer else ""
+        label = self.layer if self.layer is None or self.layer.startswith("'") else f"'{self.layer}'"
+        layer = f" layer {label}:" if self.layer else ""
         return f"{where}:{layer} {self.message}"
 
 

@@ -58,6 +58,13 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.IfExp):
         branch = node.body if _evaluate(node.test, variables) else node.orelse
         return _evaluate(branch, variables)
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+        container, index = _evaluate(node.value, variables), _evaluate(node.slice, variables)
+        if not isinstance(container, list) or not isinstance(index, int):
+            raise ExpressionError(f"'{ast.unparse(node)}': only lists can be indexed, by an integer")
+        if not -len(container) <= index < len(container):
+            raise ExpressionError(f"'{ast.unparse(node)}': index {index} is out of range for {len(container)} items")
+        return container[index]
     if isinstance(node, (ast.List, ast.Tuple)):
         return [_evaluate(item, variables) for item in node.elts]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS:
@@ -65,7 +72,7 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
             raise ExpressionError("keyword arguments are not allowed in expressions")
         return _FUNCTIONS[node.func.id](*[_evaluate(a, variables) for a in node.args])
     raise ExpressionError(f"'{ast.unparse(node)}' is not allowed (only arithmetic, comparisons, "
-                          f"'a if c else b', lists and {', '.join(_FUNCTIONS)})")
+                          f"'a if c else b', lists, list[index] and {', '.join(_FUNCTIONS)})")
 
 
 def evaluate(text: str, variables: Mapping[str, Any]) -> Any:

@@ -109,14 +109,11 @@ def _first_message(exc: ValidationError) -> str:
     return f"{where}: {err['msg']}" if where else err["msg"]
 
 
-def _validation_error(exc: ValidationError, raw: Any, prefix: tuple = (), layer: str | None = None,
-                      skip_tag: bool = False) -> SpecError:
-    """A pydantic error as a SpecError at the offending field's line."""
-    err = exc.errors(include_url=False)[0]
-    loc = tuple(err["loc"])
-    if skip_tag and loc and isinstance(raw, dict) and loc[0] == raw.get("type"):
-        loc = loc[1:]
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+def _validation_error(exc: ValidationError, raw: Any, prefix: tuple = (), layer: str | None = None) -> SpecError:
+    """A pydantic error as a SpecError at the offending field's line (unknown fields reported first)."""
+    errors = exc.errors(include_url=False)
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = _source_path(raw, tuple(err["loc"]))
     field_name = ".".join(str(p) for p in loc)
     value = err.get("input")
     shown = f" (got {value!r})" if loc and not isinstance(value, dict) else ""
@@ -124,6 +121,32 @@ def _validation_error(exc: ValidationError, raw: Any, prefix: tuple = (), layer:
     if err["type"] == "extra_forbidden":
         message = f"unknown field '{field_name}'" + _suggest(str(loc[-1]), _known_fields(raw))
     return SpecError(message, location_of(raw, prefix + loc) or location_of(raw, prefix), layer)
+
+
+def _source_path(raw: Any, loc: tuple) -> tuple:
+    """The part of a pydantic error location that names keys and indices present in the YAML
+    (drops union-member tags such as 'int' or 'list[int]')."""
+    path, value = [], raw
+    for step in loc:
+        if isinstance(value, dict) and step in value:
+            value = value[step]
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+        elif isinstance(value, dict) and not path and step == value.get("type"):
+            continue  # the discriminator's tag
+        elif isinstance(value, dict) and isinstance(step, str) and step.isidentifier() and step not in (
+                "int", "str", "float", "bool", "list"):
+            path.append(step)  # a missing field
+            break
+        else:
+            continue
+        path.append(step)
+    return tuple(path)
+
+
+def layer_label(index: int, name: str, kind: str | None = None) -> str:
+    """How errors name a layer: its dotted name, index and type."""
+    return f"'{name}' (#{index}{', ' + kind if kind else ''})"
 
 
 def _known_fields(raw: Any) -> list[str]:
@@ -153,10 +176,8 @@ class _Expander:
         """Expand items in one scope; return the name of the node whose output is the scope's output."""
         local: dict[str, str] = {}
         previous = input_name
-        for position, item in enumerate(items):
+        for position, item, variables in self._siblings(items, variables):
             location = location_of(items, (position,))
-            if not isinstance(item, dict):
-                raise SpecError(f"a layer must be a mapping (type: ..., ...); got {item!r}", location)
             if not self._included(item, variables, location):
                 continue
             name = str(self._sub(item.get("name", position), variables, item, ("name",)))
@@ -173,6 +194,26 @@ class _Expander:
             local[name] = output
             previous = output
         return previous
+
+    def _siblings(self, items: SourceList, variables: dict):
+        """(position, item, variables) for each item; an item with `repeat` and a templated name
+        (name: "denselayer${i + 1}") stands for that many siblings, each with its own `i`."""
+        for position, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise SpecError(f"a layer must be a mapping (type: ..., ...); got {item!r}",
+                                location_of(items, (position,)))
+            name = item.get("name")
+            if "repeat" in item and isinstance(name, str) and "${" in name:
+                repeat = self._sub(item["repeat"], variables, item, ("repeat",))
+                if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+                    raise SpecError(f"repeat must be a positive integer; got {repeat!r}",
+                                    location_of(item, ("repeat",)))
+                single = SourceMap({k: v for k, v in item.items() if k != "repeat"})
+                single.location, single.key_locations = item.location, item.key_locations
+                for i in range(repeat):
+                    yield position, single, {**variables, "i": i}
+            else:
+                yield position, item, variables
 
     def _included(self, item: dict, variables: dict, location: Location) -> bool:
         if "if" not in item:
@@ -286,7 +327,7 @@ class _Expander:
         try:
             layer = validate_layer(values)
         except ValidationError as exc:
-            raise _validation_error(exc, item, layer=full, skip_tag=True) from None
+            raise _validation_error(exc, item, layer=layer_label(len(self.nodes), full, kind)) from None
         cls = type(layer)
         arity = cls.arity
         if arity is not None and len(inputs) != arity:
@@ -317,8 +358,9 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         document = SpecDocument.model_validate(raw)
     except ValidationError as exc:
         error = _validation_error(exc, raw)
-        if exc.errors()[0]["type"] == "extra_forbidden":
-            key = str(exc.errors()[0]["loc"][0])
+        extra = [e for e in exc.errors() if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
+        if extra:
+            key = str(extra[0]["loc"][0])
             error = SpecError(f"unknown top-level key '{key}'" + _suggest(key, list(SpecDocument.model_fields)),
                               location_of(raw, (key,)), None)
         raise error from None

@@ -57,7 +57,8 @@ class Linear(LayerModel):
 
 
 class Pad(LayerModel):
-    """Constant (zero by default) padding of the spatial axes: an int, per-axis ints or [before, after] pairs."""
+    """Constant (zero by default) padding of the spatial axes: an int, per-axis ints or [before, after]
+    pairs; negative values crop, as in PyTorch's F.pad (e.g. U-Net's cropped skips)."""
 
     type: Literal["pad", "zero_pad", "constant_pad"]
     category: ClassVar = "shape"
@@ -68,9 +69,9 @@ class Pad(LayerModel):
         shape = inputs[0]
         ndim = len(shape) - 1
         pads = resolve_padding(self.padding, ndim, shape[1:], (1,) * ndim, (1,) * ndim, (1,) * ndim)
-        if min((min(p) for p in pads), default=0) < 0:
-            raise LayerError(f"padding must not be negative; got {self.padding}")
         sizes = tuple(n + before + after for n, (before, after) in zip(shape[1:], pads))
+        if min(sizes, default=1) < 1:
+            raise LayerError(f"padding {self.padding} crops the input {list(shape)} to nothing")
         return LayerFacts((shape[0], *sizes), tuple(window_map(1, 1, before) for before, _ in pads))
 
 
