@@ -181,19 +181,38 @@ def _covers_input(fields: Fields) -> bool:
 
 
 def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
-    """Input pixels that no unit of any output (a layer nobody consumes) ever sees."""
-    consumed = {name for node in spec.nodes for name in node.inputs}
+    """Input pixels that no unit of a final spatial tensor sees: a network output, or a tensor that a
+    flatten/linear/global layer consumes (after which every unit nominally sees the whole input)."""
+    readers: dict[str, list[str]] = {}
+    for node in spec.nodes:
+        for name in node.inputs:
+            readers.setdefault(name, []).append(node.name)
     warnings = []
     for node in spec.nodes:
         state = states[node.name]
-        if node.name in consumed or state.fields is None:
+        consumers = readers.get(node.name, [])
+        final = not consumers or any(states[c].fields is None for c in consumers)
+        if not final or state.fields is None:
             continue
         for axis, (field, n_in) in enumerate(zip(state.fields, input_sizes)):
-            seen = ax.count(field.seen_by_any())
-            if seen < n_in:
-                warnings.append(f"output '{node.name}', axis {axis}: {n_in - seen} of {n_in} input pixels are "
-                                f"never seen by any unit")
+            seen = field.seen_by_any()
+            if ax.count(seen) < n_in:
+                unseen = ax.merge_intervals(_gaps(seen, n_in))
+                spans = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in unseen)
+                warnings.append(f"'{node.name}', axis {axis}: {n_in - ax.count(seen)} of {n_in} input pixels "
+                                f"are never seen by any unit (indices {spans})")
     return warnings
+
+
+def _gaps(intervals, size: int):
+    """The parts of [0, size) not covered by sorted disjoint intervals."""
+    position = 0
+    for lo, hi in intervals:
+        if lo > position:
+            yield position, lo - 1
+        position = hi + 1
+    if position < size:
+        yield position, size - 1
 
 
 def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Totals:

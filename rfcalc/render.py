@@ -149,4 +149,5 @@ def render_table(report: Report, columns: list[Column], console) -> None:
                       "j as the average step", style="dim")
     for warning in report.all_warnings():
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
-    console.print("conventions: " + "; ".join(report.conventions), style="dim", markup=False, highlight=False)
+    console.print("conventions:\n" + "\n".join(f"  - {c}" for c in report.conventions),
+                  style="dim", markup=False, highlight=False)

@@ -29,7 +29,7 @@ def read_source(source: str) -> tuple[str, str]:
             raise SpecError(f"cannot read the spec: {exc}", Location(source)) from None
     bundled = bundled_specs()
     if source in bundled:
-        return bundled[source].read_text(encoding="utf-8"), f"{source} (bundled)"
+        return bundled[source].read_text(encoding="utf-8"), f"{bundled[source].name} (bundled)"
     hint = difflib.get_close_matches(source, list(bundled), n=1)
     suggestion = f"; did you mean the bundled spec '{hint[0]}'?" if hint else " (rfcalc zoo lists bundled specs)"
     if path.exists():

@@ -1,0 +1,54 @@
+"""Counting what the kernels actually compute, by kind.
+
+The backend's own counting rules (compare rfcalc/report.py CONVENTIONS, which the analyzer follows):
+
+- ``mac``: one product term accumulated into a dot product. A matmul of (m, k) by (k, n) is m*k*n
+  MACs; a transposed convolution's scatter-add accumulates the products its matmul made, so those
+  adds are the accumulate half of MACs already counted, not extra adds.
+- ``add`` (additions and subtractions), ``mul``, ``div``, ``cmp`` (comparisons, max/min; a clip is
+  two), ``exp`` (transcendental and special functions: exp, log, sqrt, pow, tanh, erf: one each).
+- Free: negation, copies, padding, gathers, reshapes and the index and weight tables of resampling
+  layers (they never touch activations). Work done once when weights are prepared (batch-norm
+  folding) is not per-sample work and is not counted.
+- Core vs overhead: ``core`` is the layer's arithmetic on real data; ``overhead`` is extra work an
+  implementation does for its own reasons (the max subtracted before a softmax for numerical
+  stability), kept apart with the reason, reported, and never hidden.
+
+Counts cover the whole batch; the engine divides by the batch size to compare with the analyzer.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+OP_KINDS = ("mac", "add", "mul", "div", "cmp", "exp")
+
+
+class OpCounter:
+    """Operations a kernel performed: core counts by kind, and overhead counts by reason and kind."""
+
+    def __init__(self) -> None:
+        self.core: Counter[str] = Counter()
+        self.overhead: dict[str, Counter[str]] = {}
+
+    def count(self, kind: str, n: int) -> None:
+        """Record n core operations of one kind."""
+        if kind not in OP_KINDS:
+            raise ValueError(f"unknown operation kind {kind!r}")
+        if n:
+            self.core[kind] += int(n)
+
+    def extra(self, kind: str, n: int, reason: str) -> None:
+        """Record n operations that the implementation adds to the layer's arithmetic, and why."""
+        if kind not in OP_KINDS:
+            raise ValueError(f"unknown operation kind {kind!r}")
+        if n:
+            self.overhead.setdefault(reason, Counter())[kind] += int(n)
+
+    def matmul_macs(self, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
+        """Count the MACs of matmul(a, b) from the operands' shapes (leading dims batch)."""
+        m, k = a_shape[-2], a_shape[-1]
+        n = b_shape[-1]
+        batch = 1
+        for size in (a_shape[:-2] if len(a_shape) >= len(b_shape) else b_shape[:-2]):
+            batch *= size
+        self.count("mac", batch * m * k * n)

@@ -1,0 +1,143 @@
+"""The backend's kernel registry: one Kernel class per group of layer type names.
+
+A kernel is bound to one layer and its input shapes (channels first, batch excluded, as in the
+spec). It works its own geometry out when bound, allocates its own parameters, and runs on
+channels-last arrays with a batch axis: (batch, *spatial, channels), or (batch, features) when flat.
+It never calls the layer model's facts(): the backend must be able to disagree with the analyzer.
+
+Every kernel implements:
+- `forward(xs, params, ops)`: the layer's output, counting what it computes into `ops`;
+- `backward(grad, xs, y, params)`: gradients with respect to its inputs (for the effective RF);
+- `depends(mask)`: receptive-field propagation on bit-packed masks, shaped (*spatial, words) or
+  (words,) when flat: bit q of mask[p] says "query q depends on position p"; returns the masks of
+  the inputs, so that a unit's dependency set is the exact set of input positions that can change
+  it (nonlinearities active, max pooling as its whole window, zero-weight taps excluded).
+"""
+from __future__ import annotations
+
+from math import prod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .counting import OpCounter
+from .geometry import KernelError
+
+Shape = tuple[int, ...]
+Params = dict[str, np.ndarray]
+
+KERNELS: dict[str, type["Kernel"]] = {}
+
+
+def register(cls: type["Kernel"]) -> type["Kernel"]:
+    """Class decorator: file the kernel under each of its layer type names."""
+    for name in cls.types:
+        if name in KERNELS:
+            raise RuntimeError(f"two kernels for layer type {name!r}")
+        KERNELS[name] = cls
+    return cls
+
+
+def kernel_class(type_name: str) -> type["Kernel"]:
+    """The kernel class of a layer type name."""
+    try:
+        return KERNELS[type_name]
+    except KeyError:
+        raise KernelError(f"the numpy backend has no kernel for layer type '{type_name}'") from None
+
+
+def bind(layer: Any, in_shapes: list[Shape]) -> "Kernel":
+    """A kernel bound to one layer and its input shapes."""
+    return kernel_class(layer.type)(layer, [tuple(s) for s in in_shapes])
+
+
+class Kernel:
+    """Base of every kernel: bound to a layer and its input shapes; computes its output shape."""
+
+    types: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, layer: Any, in_shapes: list[Shape]):
+        self.layer = layer
+        self.in_shapes = in_shapes
+        self.out_shape: Shape = self.setup()
+
+    # -- shapes and parameters ---------------------------------------------------------------
+    def setup(self) -> Shape:
+        """Check the inputs, work out the geometry, return the output shape (channels first)."""
+        raise NotImplementedError
+
+    def param_shapes(self) -> dict[str, Shape]:
+        """Learnable arrays this kernel allocates, with their shapes."""
+        return {}
+
+    def buffer_shapes(self) -> dict[str, Shape]:
+        """Non-learnable state (batch-norm running statistics)."""
+        return {}
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype) -> tuple[Params, Params]:
+        """Random parameters and buffers (He-style scale by fan-in for weights)."""
+        params = {name: self.init_array(name, shape, rng).astype(dtype) for name, shape in self.param_shapes().items()}
+        buffers = {name: self.init_array(name, shape, rng).astype(dtype)
+                   for name, shape in self.buffer_shapes().items()}
+        return params, buffers
+
+    def init_array(self, name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+        """One random parameter array; weights scaled by sqrt(2 / fan_in)."""
+        if name == "bias":
+            return rng.normal(0.0, 0.1, shape)
+        return rng.normal(0.0, np.sqrt(2.0 / max(self.fan_in(), 1)), shape)
+
+    def fan_in(self) -> int:
+        """Inputs feeding one output (for weight scaling)."""
+        return 1
+
+    def prepare(self, params: Params, buffers: Params) -> Params:
+        """Arrays the forward pass uses, derived once from parameters and buffers (not counted)."""
+        return {**params, **buffers}
+
+    # -- computation ---------------------------------------------------------------------------
+    def forward(self, xs: list[np.ndarray], p: Params, ops: OpCounter) -> np.ndarray:
+        """The layer's output for channels-last inputs with a batch axis."""
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray, xs: list[np.ndarray], y: np.ndarray, p: Params) -> list[np.ndarray]:
+        """Gradients of a scalar with respect to each input, given its gradient `grad` w.r.t. the output."""
+        raise NotImplementedError(f"no backward pass for {self.layer.type}")
+
+    def depends(self, mask: np.ndarray) -> list[np.ndarray]:
+        """Masks of the inputs that the output mask depends on (see module docstring)."""
+        raise NotImplementedError
+
+    # -- helpers -------------------------------------------------------------------------------
+    @property
+    def spatial_in(self) -> Shape:
+        """Spatial sizes of the first input."""
+        return self.in_shapes[0][1:]
+
+    def wanted_dims(self) -> int | None:
+        """Spatial dimensionality its type name demands (conv2d -> 2), or None."""
+        name = self.layer.type
+        if len(name) > 2 and name[-1] == "d" and name[-2] in "123":
+            return int(name[-2])
+        return None
+
+    def need_spatial(self, minimum: int = 1) -> None:
+        """Reject flat inputs and inputs whose spatial rank does not match the type name."""
+        shape = self.in_shapes[0]
+        wanted = self.wanted_dims()
+        if len(shape) - 1 < minimum:
+            raise KernelError(f"{self.layer.type} needs an input with spatial axes; got shape {list(shape)}")
+        if wanted is not None and len(shape) - 1 != wanted:
+            raise KernelError(f"{self.layer.type} needs {wanted} spatial axes; got shape {list(shape)}")
+
+
+def elements(shape: Shape) -> int:
+    """Number of elements of a shape."""
+    return prod(shape)
+
+
+def whole(mask: np.ndarray, in_spatial: Shape) -> np.ndarray:
+    """Every input position depends on every query that touches any output position."""
+    reduced = mask.reshape(-1, mask.shape[-1])
+    any_bits = np.bitwise_or.reduce(reduced, axis=0)
+    return np.broadcast_to(any_bits, (*in_spatial, mask.shape[-1]))

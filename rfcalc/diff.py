@@ -1,0 +1,282 @@
+"""`rfcalc diff OLD NEW`: what changed between two specs, layer by layer and in total.
+
+Layers are aligned by name (so renaming a layer reads as removing one and adding another); a
+layer's fields are compared exactly: type, output shape, receptive field (r and j per axis),
+params, MACs, FLOPs and activation memory. Totals compare params, MACs, FLOPs, memory, the output
+shape and the output RF. The diff only reports; it always exits 0 (2 for an invalid spec).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import click
+
+from .cli import make_console, parse_size, spec_options
+from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
+from .units import format_bytes, format_count, format_fraction
+
+LAYER_FIELDS = ("type", "output", "rf", "jump", "params", "macs", "flops", "memory")
+NUMERIC_FIELDS = ("params", "macs", "flops", "memory")
+
+
+def _rf_text(layer) -> str:
+    values = []
+    for r in layer.rf:
+        if r.whole_input:
+            values.append(f"all({r.size_max})")
+        else:
+            values.append(str(r.size_max) if r.size_min == r.size_max else f"{r.size_min}..{r.size_max}")
+    return "x".join(values) if len(set(values)) > 1 else (values[0] if values else "-")
+
+
+def _jump_text(layer) -> str:
+    values = [format_fraction(r.jump) for r in layer.rf]
+    return "x".join(values) if len(set(values)) > 1 else (values[0] if values else "-")
+
+
+def layer_fields(layer) -> dict[str, Any]:
+    """The compared fields of one layer result."""
+    return {"type": layer.type, "output": "x".join(map(str, layer.output_shape)), "rf": _rf_text(layer),
+            "jump": _jump_text(layer), "params": layer.params, "macs": layer.macs, "flops": layer.flops,
+            "memory": layer.activation_bytes}
+
+
+def total_fields(report) -> dict[str, Any]:
+    """The compared totals of one report."""
+    t = report.totals
+    last = report.layers[-1] if report.layers else None
+    return {"params": t.params, "trainable_params": t.trainable_params, "macs": t.macs, "flops": t.flops,
+            "activation_memory": t.activation_bytes, "peak_memory": t.peak_activation_bytes,
+            "param_memory": t.param_bytes,
+            "output": "x".join(map(str, last.output_shape)) if last else "-",
+            "output_rf": _rf_text(last) if last else "-"}
+
+
+TOTAL_LABELS = {"params": "params", "trainable_params": "trainable params", "macs": "MACs", "flops": "FLOPs",
+                "activation_memory": "activation memory", "peak_memory": "peak memory",
+                "param_memory": "param memory", "output": "output shape", "output_rf": "output RF"}
+BYTE_FIELDS = ("memory", "activation_memory", "peak_memory", "param_memory")
+
+
+@dataclass(frozen=True)
+class LayerDiff:
+    """One row: a layer in the old spec, the new one, or both."""
+
+    name: str
+    old: Optional[dict]
+    new: Optional[dict]
+
+    @property
+    def status(self) -> str:
+        """'added', 'removed', 'changed' or 'unchanged'."""
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        return "changed" if self.changes else "unchanged"
+
+    @property
+    def changes(self) -> list[str]:
+        """Fields whose values differ (empty for added/removed layers)."""
+        if self.old is None or self.new is None:
+            return []
+        return [f for f in LAYER_FIELDS if self.old[f] != self.new[f]]
+
+
+def align(old_report, new_report) -> list[LayerDiff]:
+    """Rows in the new spec's order; a removed layer follows the last old layer before it that survives."""
+    old = {layer.name: layer for layer in old_report.layers}
+    new_names = {layer.name for layer in new_report.layers}
+    anchored: dict[Optional[str], list[str]] = {}
+    anchor = None
+    for layer in old_report.layers:
+        if layer.name in new_names:
+            anchor = layer.name
+        else:
+            anchored.setdefault(anchor, []).append(layer.name)
+
+    def removed_after(key):
+        return [LayerDiff(n, layer_fields(old[n]), None) for n in anchored.get(key, [])]
+
+    rows = removed_after(None)
+    for layer in new_report.layers:
+        before = old.get(layer.name)
+        rows.append(LayerDiff(layer.name, layer_fields(before) if before else None, layer_fields(layer)))
+        if before is not None:
+            rows.extend(removed_after(layer.name))
+    return rows
+
+
+def _delta(old, new) -> dict[str, Any]:
+    entry = {"old": old, "new": new}
+    if isinstance(old, int) and isinstance(new, int):
+        entry["delta"] = new - old
+        entry["percent"] = None if old == 0 else round(100.0 * (new - old) / old, 3)
+    else:
+        entry["changed"] = old != new
+    return entry
+
+
+def diff_to_dict(old_report, new_report, rows: list[LayerDiff]) -> dict:
+    """The JSON document of `rfcalc diff --format json`."""
+    old_totals, new_totals = total_fields(old_report), total_fields(new_report)
+    counts = {s: sum(r.status == s for r in rows) for s in ("added", "removed", "changed", "unchanged")}
+    return {
+        "schema_version": 1,
+        "profile": new_report.profile,
+        "old": {"name": old_report.name, "source": old_report.source, "input": list(old_report.input_shape)},
+        "new": {"name": new_report.name, "source": new_report.source, "input": list(new_report.input_shape)},
+        "totals": {k: _delta(old_totals[k], new_totals[k]) for k in old_totals},
+        "layer_counts": counts,
+        "layers": [{"name": r.name, "status": r.status, "changes": r.changes,
+                    "fields": {f: _delta(r.old[f] if r.old else None, r.new[f] if r.new else None)
+                               for f in LAYER_FIELDS}} for r in rows],
+    }
+
+
+def _human(field: str, value) -> str:
+    if value is None:
+        return ""
+    if field in BYTE_FIELDS:
+        return format_bytes(value)
+    if isinstance(value, int):
+        return format_count(value)
+    return str(value)
+
+
+def _signed(field: str, delta: int) -> str:
+    text = format_bytes(abs(delta)) if field in BYTE_FIELDS else format_count(abs(delta))
+    return ("+" if delta > 0 else "-") + text
+
+
+def _percent(old: int, new: int) -> str:
+    if old == new:
+        return ""
+    return "new" if old == 0 else f"{100.0 * (new - old) / old:+.1f}%"
+
+
+def _cell(row: LayerDiff, field: str) -> str:
+    """'value' when equal or one-sided; 'old -> new (+delta)' when changed."""
+    old = row.old[field] if row.old else None
+    new = row.new[field] if row.new else None
+    if row.old is None:
+        return _human(field, new)
+    if row.new is None:
+        return _human(field, old)
+    if old == new:
+        return _human(field, new)
+    text = f"{_human(field, old)} → {_human(field, new)}"
+    if field in NUMERIC_FIELDS:
+        text += f" ({_signed(field, new - old)})"
+    return text
+
+
+_MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": ""}
+_COLUMNS = (("output", "output"), ("rf", "r"), ("params", "params"), ("macs", "MACs"), ("flops", "FLOPs"),
+            ("memory", "memory"))
+
+
+def _totals_rows(old_report, new_report) -> list[tuple[str, str, str, str, str]]:
+    old, new = total_fields(old_report), total_fields(new_report)
+    rows = []
+    for key, label in TOTAL_LABELS.items():
+        a, b = old[key], new[key]
+        if isinstance(a, int):
+            delta = "0" if a == b else _signed(key, b - a)
+            rows.append((label, _human(key, a), _human(key, b), delta, _percent(a, b)))
+        else:
+            rows.append((label, a, b, "" if a == b else "changed", ""))
+    return rows
+
+
+def _summary(rows: list[LayerDiff]) -> str:
+    counts = {s: sum(r.status == s for r in rows) for s in ("added", "removed", "changed", "unchanged")}
+    return ", ".join(f"{n} {s}" for s, n in counts.items()) + " layer(s)"
+
+
+def render_markdown(old_report, new_report, rows: list[LayerDiff], show_all: bool) -> str:
+    """Markdown for a pull-request comment or a job summary."""
+    lines = [f"### rfcalc diff: `{old_report.name}` → `{new_report.name}`", "",
+             f"profile {new_report.profile}; input {'x'.join(map(str, old_report.input_shape))} → "
+             f"{'x'.join(map(str, new_report.input_shape))}; {_summary(rows)}", "",
+             "| total | old | new | Δ | Δ% |", "|---|---:|---:|---:|---:|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _totals_rows(old_report, new_report)]
+    shown = [r for r in rows if show_all or r.status != "unchanged"]
+    if shown:
+        lines += ["", "| | layer | type | " + " | ".join(h for _, h in _COLUMNS) + " |",
+                  "|---|---|---|" + "---:|" * len(_COLUMNS)]
+        for row in shown:
+            kind = _cell(row, "type")
+            cells = [_MARK[row.status], f"`{row.name}`", kind] + [_cell(row, f) for f, _ in _COLUMNS]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    hidden = len(rows) - len(shown)
+    if hidden:
+        lines += ["", f"{hidden} unchanged layer(s) not shown."]
+    return "\n".join(lines) + "\n"
+
+
+def render_table(old_report, new_report, rows: list[LayerDiff], show_all: bool, console) -> None:
+    """Rich tables: changed layers, then totals."""
+    from rich.table import Table
+
+    styles = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": None}
+    shown = [r for r in rows if show_all or r.status != "unchanged"]
+    title = (f"{old_report.name} ({old_report.source}) → {new_report.name} ({new_report.source})  "
+             f"profile {new_report.profile}")
+    if shown:
+        table = Table(title=title, title_justify="left", header_style="bold")
+        table.add_column("")
+        table.add_column("layer", no_wrap=True)
+        table.add_column("type", no_wrap=True)
+        for _, header in _COLUMNS:
+            table.add_column(header, justify="right", no_wrap=True)
+        for row in shown:
+            table.add_row(_MARK[row.status], row.name, _cell(row, "type"),
+                          *[_cell(row, f) for f, _ in _COLUMNS], style=styles[row.status])
+        console.print(table)
+    else:
+        console.print(title, markup=False, highlight=False)
+    hidden = len(rows) - len(shown)
+    totals = Table(title="totals", title_justify="left", header_style="bold")
+    for header, justify in (("", "left"), ("old", "right"), ("new", "right"), ("Δ", "right"), ("Δ%", "right")):
+        totals.add_column(header, justify=justify, no_wrap=True)
+    for cells in _totals_rows(old_report, new_report):
+        totals.add_row(*cells)
+    console.print(totals)
+    console.print(_summary(rows) + (f"; {hidden} unchanged hidden (--all shows them)" if hidden else ""),
+                  markup=False, highlight=False)
+
+
+def diff_reports(old_spec, new_spec, profile: str = DEFAULT_PROFILE):
+    """(old report, new report, aligned rows) for two specs."""
+    from .profiles import analyze_profiled
+
+    old_report, new_report = analyze_profiled(old_spec, profile), analyze_profiled(new_spec, profile)
+    return old_report, new_report, align(old_report, new_report)
+
+
+@click.command()
+@click.argument("old")
+@click.argument("new")
+@spec_options
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE, show_default=True,
+              help="Counting profile for MACs/FLOPs (see rfcalc analyze --help).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="Output format (markdown: for a pull-request comment).")
+@click.option("--all", "show_all", is_flag=True, help="Show unchanged layers too.")
+def diff(old, new, input_size, batch, dtype, profile, fmt, show_all):
+    """Compare two specs OLD and NEW: per-layer and total deltas, layers aligned by name."""
+    from .sources import load_spec_source
+
+    specs = [load_spec_source(source) for source in (old, new)]
+    if input_size or batch or dtype:
+        specs = [s.with_input(parse_size(input_size), batch, dtype) for s in specs]
+    old_report, new_report, rows = diff_reports(specs[0], specs[1], profile)
+    if fmt == "json":
+        click.echo(json.dumps(diff_to_dict(old_report, new_report, rows), indent=2))
+    elif fmt == "markdown":
+        click.echo(render_markdown(old_report, new_report, rows, show_all), nl=False)
+    else:
+        render_table(old_report, new_report, rows, show_all, make_console())

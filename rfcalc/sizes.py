@@ -1,0 +1,169 @@
+"""`rfcalc sizes SPEC --range 200:600`: which input sizes a network takes cleanly.
+
+Every size of the range is analysed (the same size on every spatial axis) and classed as
+- clean: every layer divides evenly (no layer drops input pixels, no input pixel goes unseen) and
+  every merge lines up;
+- drops pixels: valid, but some layer's windows never read the last pixels (the analyzer's warning);
+- invalid: the analyzer rejects the size (a merge of unequal sizes, a kernel larger than its input...).
+The smallest valid input (at all, and clean) is found by analysing sizes from 1 upwards.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import reduce
+from math import gcd
+from typing import Optional
+
+import click
+
+from .cli import make_console
+from .errors import SpecError, UsageError
+
+# The analyzer's warnings about input pixels no unit reads (layer) or sees (network output).
+DROPPED_PIXEL_MARKERS = ("never read", "never seen")
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """One input size: its class, the output shape and the reasons it is not clean."""
+
+    size: int
+    status: str  # "clean", "drops" or "invalid"
+    output_shape: Optional[tuple[int, ...]] = None
+    reasons: tuple[str, ...] = field(default=())
+
+
+def parse_range(text: str) -> range:
+    """'200:600' or '200:600:8' -> the sizes 200..600 (inclusive), step 1 or 8."""
+    try:
+        parts = [int(p) for p in text.split(":")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (2, 3):
+        raise UsageError(f"--range '{text}' must look like 200:600 or 200:600:8")
+    start, stop, step = parts[0], parts[1], parts[2] if len(parts) == 3 else 1
+    if start < 1 or stop < start or step < 1:
+        raise UsageError(f"--range '{text}': need 1 <= start <= stop and a positive step")
+    return range(start, stop + 1, step)
+
+
+def classify(spec, size: int) -> SizeResult:
+    """Analyse `spec` at `size` (every spatial axis) and class the result."""
+    from .analyzer import analyze
+
+    try:
+        report = analyze(spec.with_input([size]))
+    except SpecError as exc:
+        return SizeResult(size, "invalid", None, (str(exc),))
+    dropped = tuple(w for w in report.all_warnings() if any(m in w for m in DROPPED_PIXEL_MARKERS))
+    output = tuple(report.layers[-1].output_shape) if report.layers else None
+    return SizeResult(size, "drops" if dropped else "clean", output, dropped)
+
+
+def smallest(spec, known: dict[int, SizeResult], upto: int, clean: bool) -> Optional[SizeResult]:
+    """The smallest size in 1..upto that is valid (or clean), reusing sizes already analysed."""
+    for size in range(1, upto + 1):
+        result = known.get(size)
+        if result is None:
+            result = known[size] = classify(spec, size)
+        if result.status == "clean" or (not clean and result.status == "drops"):
+            return result
+    return None
+
+
+def pattern(sizes: list[int]) -> str:
+    """Words for a list of sizes: 'every 16 from 208 to 592 (n = 0 mod 16)' when evenly spaced."""
+    if not sizes:
+        return "none"
+    if len(sizes) == 1:
+        return str(sizes[0])
+    step = reduce(gcd, (b - a for a, b in zip(sizes, sizes[1:])))
+    if step > 1 and len(sizes) == (sizes[-1] - sizes[0]) // step + 1:
+        return f"every {step} from {sizes[0]} to {sizes[-1]} (n = {sizes[0] % step} mod {step})"
+    return f"{len(sizes)} sizes from {sizes[0]} to {sizes[-1]}"
+
+
+def scan(spec, sizes: range) -> tuple[list[SizeResult], Optional[SizeResult], Optional[SizeResult]]:
+    """Results for every size of the range, the smallest valid size and the smallest clean size."""
+    known: dict[int, SizeResult] = {}
+    results = []
+    for size in sizes:
+        known[size] = classify(spec, size)
+        results.append(known[size])
+    upto = sizes[-1]
+    return results, smallest(spec, known, upto, clean=False), smallest(spec, known, upto, clean=True)
+
+
+def _shape(shape) -> str:
+    return "x".join(map(str, shape)) if shape else "-"
+
+
+def to_dict(spec, sizes: range, results, first_valid, first_clean) -> dict:
+    """The JSON document of `rfcalc sizes --format json`."""
+    return {
+        "schema_version": 1, "spec": spec.name, "source": spec.source,
+        "range": {"start": sizes.start, "stop": sizes[-1], "step": sizes.step},
+        "smallest_valid": None if first_valid is None else
+        {"size": first_valid.size, "output_shape": list(first_valid.output_shape or ())},
+        "smallest_clean": None if first_clean is None else
+        {"size": first_clean.size, "output_shape": list(first_clean.output_shape or ())},
+        "clean_sizes": [r.size for r in results if r.status == "clean"],
+        "sizes": [{"size": r.size, "status": r.status,
+                   "output_shape": list(r.output_shape) if r.output_shape else None,
+                   "reasons": list(r.reasons)} for r in results],
+    }
+
+
+def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool, console) -> None:
+    """A table of the clean sizes (all sizes with --all) and a summary."""
+    from rich.table import Table
+
+    clean = [r for r in results if r.status == "clean"]
+    shown = results if show_all else clean
+    console.print(f"{spec.name}  ({spec.source})  input sizes {sizes.start}..{sizes[-1]}"
+                  + (f" step {sizes.step}" if sizes.step > 1 else "")
+                  + ("" if show_all else ": the clean ones (--all lists every size)"),
+                  style="bold", markup=False, highlight=False)
+    if shown:
+        table = Table(header_style="bold")
+        table.add_column("size", justify="right")
+        table.add_column("output", no_wrap=True)
+        if show_all:
+            table.add_column("status")
+            table.add_column("why not clean", overflow="fold")
+        for r in shown:
+            row = [str(r.size), _shape(r.output_shape)]
+            if show_all:
+                row += [r.status, r.reasons[0] if r.reasons else ""]
+            table.add_row(*row, style=None if r.status == "clean" else "dim")
+        console.print(table)
+    counts = {s: sum(r.status == s for r in results) for s in ("clean", "drops", "invalid")}
+    console.print(f"clean: {counts['clean']} of {len(results)} sizes ({pattern([r.size for r in clean])}); "
+                  f"drop pixels: {counts['drops']}; invalid: {counts['invalid']}", markup=False, highlight=False)
+    for label, result in (("smallest valid input", first_valid), ("smallest clean input", first_clean)):
+        text = f"{result.size} (output {_shape(result.output_shape)})" if result else f"none up to {sizes[-1]}"
+        console.print(f"{label}: {text}", markup=False, highlight=False)
+    invalid = [r for r in results if r.status == "invalid"]
+    if invalid and not show_all:
+        console.print(f"e.g. {invalid[0].size} is invalid: {invalid[0].reasons[0]}", style="dim",
+                      markup=False, highlight=False)
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--range", "size_range", required=True, metavar="START:STOP[:STEP]",
+              help="Input sizes to try, inclusive: 200:600 or 200:600:8.")
+@click.option("--all", "show_all", is_flag=True, help="List every size with its status, not only the clean ones.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def sizes(spec, size_range, show_all, fmt):
+    """Which input sizes SPEC takes cleanly (no dropped pixels, merges aligned), and the smallest valid one."""
+    from .sources import load_spec_source
+
+    chosen = parse_range(size_range)
+    loaded = load_spec_source(spec)
+    results, first_valid, first_clean = scan(loaded, chosen)
+    if fmt == "json":
+        click.echo(json.dumps(to_dict(loaded, chosen, results, first_valid, first_clean), indent=2))
+    else:
+        render(loaded, chosen, results, first_valid, first_clean, show_all, make_console())
