@@ -21,6 +21,7 @@ class _State:
 
     shape: tuple[int, ...]
     fields: Fields
+    rf: tuple[AxisRF, ...] = ()
 
 
 def analyze(spec: Spec) -> Report:
@@ -44,11 +45,11 @@ def analyze(spec: Spec) -> Report:
                 message += " (inputs: " + ", ".join(f"'{name}' {list(state.shape)}"
                                                     for name, state in zip(node.inputs, sources)) + ")"
             raise SpecError(message, node.location, layer_label(node.index, node.name, node.layer.type)) from None
-        states[node.name] = _State(facts.output_shape, fields)
-        dropped[node.name] = facts.dropped
         rf = _axis_rfs(fields, input_sizes)
+        states[node.name] = _State(facts.output_shape, fields, rf)
+        dropped[node.name] = facts.dropped
         params, notes = _own_params(node, facts.params, param_counts)
-        warnings = list(facts.warnings) + merge_warnings + _gridding(node, rf, sources, input_sizes)
+        warnings = list(facts.warnings) + merge_warnings + _gridding(rf, sources)
         if first_beyond_input is None and any(r.size_max > n for r, n in zip(rf, input_sizes)):
             first_beyond_input = node.name
             notes.append("from this layer on, the RF is larger than the input (it reaches into padding)")
@@ -155,13 +156,12 @@ def _own_params(node: Node, params: int, seen: dict[str, int]) -> tuple[int, lis
     return 0, [f"shares its {params:,} parameters with '{owner}' (counted once)"]
 
 
-def _gridding(node: Node, rf: tuple[AxisRF, ...], sources: list[_State], input_sizes) -> list[str]:
+def _gridding(rf: tuple[AxisRF, ...], sources: list[_State]) -> list[str]:
     """Warn where a layer's units first get RFs with holes (gridding from dilation)."""
     holed = [(axis, r) for axis, r in enumerate(rf) if r.has_holes and not r.whole_input]
     if not holed:
         return []
-    before = [_axis_rfs(s.fields, input_sizes) for s in sources]
-    if any(r.has_holes for rfs in before for r in rfs):
+    if any(r.has_holes for s in sources for r in s.rf):
         return []
     return [f"axis {axis}: gridding: the RF spans r={r.size_max} but a unit sees only {r.support_min} of those "
             f"pixels (holes from dilation); add a dilation-1 layer to fill them" for axis, r in holed]

@@ -24,6 +24,9 @@ MAX_PHASES = 1 << 16
 
 def merge_intervals(pieces: Iterable[tuple[int, int]]) -> Intervals:
     """Union of inclusive integer intervals, as a sorted tuple of disjoint, non-adjacent intervals."""
+    pieces = list(pieces)
+    if len(pieces) == 1:
+        return (tuple(pieces[0]),)
     merged: list[list[int]] = []
     for lo, hi in sorted(pieces):
         if merged and lo <= merged[-1][1] + 1:
@@ -201,6 +204,8 @@ def _border_units(layer: AxisMap, units: int, inner: AxisField) -> list[int]:
 
 def advance(layer: AxisMap, units: int, inner: AxisField) -> AxisField:
     """The field of a layer's output: `layer` maps its output units to inner's units."""
+    if layer == IDENTITY and units == inner.units:  # elementwise layers: nothing changes
+        return inner
     pattern = compose(layer, inner.pattern)
     exceptions = []
     for o in _border_units(layer, units, inner):
