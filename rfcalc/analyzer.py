@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from math import prod
+from math import gcd, prod
 from typing import Optional
 
 from . import axis as ax
@@ -11,6 +11,7 @@ from .errors import SpecError
 from .layers import LayerError
 from .report import AxisRF, LayerResult, Report, Totals
 from .spec import INPUT, Node, Spec, layer_label
+from .units import format_fraction
 
 Fields = Optional[tuple[ax.AxisField, ...]]  # None: every unit sees the whole input
 
@@ -82,14 +83,31 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[s
     merged, warnings = [], []
     for axis, (own, n) in enumerate(zip(facts.axis_maps, sizes)):
         branches = [s.fields[axis] for s in sources]
-        patterns = [b.pattern for b in branches]
-        if len({(m.jump, _centre(m, 0)) for m in patterns}) > 1:
-            described = [f"'{name}' (j={_fmt(m.jump)}, start={_fmt(_centre(m, 0))})"
-                         for name, m in zip(node.inputs, patterns)]
-            warnings.append(f"axis {axis}: misaligned branches: " + " vs ".join(described)
-                            + "; the merged RF is their union")
+        misaligned = _misalignment(node.inputs, [b.pattern for b in branches])
+        if misaligned:
+            warnings.append(f"axis {axis}: misaligned branches: {misaligned}; the merged RF is their union")
         merged.append(ax.advance(own, n, ax.unite(branches)))
     return tuple(merged), warnings
+
+
+def _misalignment(names, patterns: list[ax.AxisMap]) -> Optional[str]:
+    """How the branches' RF centres differ, over one period of output positions (None if they agree)."""
+    if len({m.jump for m in patterns}) > 1:
+        return " vs ".join(f"'{name}' j={_fmt(m.jump)}" for name, m in zip(names, patterns)) + " (different jumps)"
+    period = 1
+    for m in patterns:
+        period = period * m.period // gcd(period, m.period)
+    parts = []
+    for name, m in zip(names[1:], patterns[1:]):
+        offsets = [_centre(m, o) - _centre(patterns[0], o) for o in range(min(period, ax.MAX_PHASES))
+                   if _centre(m, o) is not None and _centre(patterns[0], o) is not None]
+        if not offsets or not any(offsets):
+            continue
+        low, high = min(offsets), max(offsets)
+        spread = f"{_fmt(low)} pixels" if low == high else \
+            f"{_fmt(low)}..{_fmt(high)} pixels depending on position (mean {_fmt(sum(offsets, Fraction(0)) / len(offsets))})"
+        parts.append(f"the RF centres of '{name}' are off those of '{names[0]}' by {spread}, j={_fmt(m.jump)}")
+    return "; ".join(parts) or None
 
 
 def _dropped_pixels(spec: Spec, states: dict, dropped: dict[str, tuple]) -> tuple[dict, dict]:
@@ -125,7 +143,7 @@ def _centre(amap: ax.AxisMap, index: int) -> Optional[Fraction]:
 
 
 def _fmt(value) -> str:
-    return "-" if value is None else str(value)
+    return format_fraction(Fraction(value)) if value is not None else "-"
 
 
 def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...]) -> tuple[AxisRF, ...]:

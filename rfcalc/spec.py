@@ -280,7 +280,7 @@ class _Expander:
         enclosing = {**outer, **local}
         for i in range(repeat or 1):
             scope = f"{full}.{i}" if repeat is not None else full
-            scope_vars = {**variables, "i": i}
+            scope_vars = {**variables, "i": i} if repeat is not None else variables
             if "block" in item:
                 previous = self._call_block(item, scope, scope_vars, previous, location)
             else:

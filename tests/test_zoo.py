@@ -42,7 +42,7 @@ def warnings_about(name: str, layer_name: str) -> list[str]:
 def test_the_zoo_is_there():
     expected = {
         "alexnet", "vgg16", "resnet18", "resnet50", "resnet152", "googlenet", "mobilenet_v2",
-        "inception_v3", "densenet121", "squeezenet1_0", "unet", "dilated_stack", "audio1d",
+        "inception_v3", "densenet121", "squeezenet1_0", "unet", "unet_original", "dilated_stack", "audio1d",
         "volumetric3d", "cifar10_walkthrough", "keras_mnist", "lenet5", "conv_examples",
     }
     assert expected <= {path.stem for path in SPEC_FILES}
@@ -230,6 +230,75 @@ def test_unet_params_and_shapes():
         assert layer("unet", stage).output_shape == (channels, size, size)
     assert layer("unet", "head").output_shape == (2, 256, 256)
     assert layer("unet", "dec4.upconv").type == "conv_transpose2d"
+
+
+def test_unet_original_params_and_figure_1_sizes():
+    # Ronneberger et al. 2015: unpadded 3x3 convs, so the counts are those of the padded U-Net.
+    # 3x3 conv: Cin*Cout*9 + Cout; 2x2 up-conv: Cin*Cout*4 + Cout; 1x1 head: 64*2 + 2.
+    #   enc1: 1*64*9+64 = 640;            64*64*9+64 = 36,928          ->     37,568
+    #   enc2: 64*128*9+128 = 73,856;      128*128*9+128 = 147,584      ->    221,440
+    #   enc3: 128*256*9+256 = 295,168;    256*256*9+256 = 590,080      ->    885,248
+    #   enc4: 256*512*9+512 = 1,180,160;  512*512*9+512 = 2,359,808    ->  3,539,968
+    #   bottom: 512*1024*9+1024 = 4,719,616; 1024*1024*9+1024 = 9,438,208 -> 14,157,824
+    #   dec4: up 1024*512*4+512 = 2,097,664; 1024*512*9+512 = 4,719,104; 2,359,808 -> 9,176,576
+    #   dec3: up 512*256*4+256 = 524,544;    512*256*9+256 = 1,179,904;  590,080   -> 2,294,528
+    #   dec2: up 256*128*4+128 = 131,200;    256*128*9+128 = 295,040;    147,584   ->   573,824
+    #   dec1: up 128*64*4+64 = 32,832;       128*64*9+64 = 73,792;       36,928    ->   143,552
+    #   head: 64*2+2 = 130
+    #   total: 4,684,224 (encoder) + 14,157,824 + 12,188,480 (decoder) + 130 = 31,030,658
+    double = lambda c_in, c_out: conv_params(c_in, c_out, 9) + conv_params(c_out, c_out, 9)
+    encoder = double(1, 64) + double(64, 128) + double(128, 256) + double(256, 512)
+    bottom = double(512, 1024)
+    decoder = sum(conv_params(2 * c, c, 4) + double(2 * c, c) for c in (512, 256, 128, 64))
+    head = conv_params(64, 2, 1)
+    assert (encoder, bottom, decoder, head) == (4_684_224, 14_157_824, 12_188_480, 130)
+    assert report("unet_original").totals.params == encoder + bottom + decoder + head == 31_030_658
+    # Figure 1's sizes (lower left of each box), with the channels written above the boxes.
+    figure_1 = [
+        ("enc1.conv1", 64, 570), ("enc1.relu2", 64, 568), ("pool1", 64, 284),
+        ("enc2.conv1", 128, 282), ("enc2.relu2", 128, 280), ("pool2", 128, 140),
+        ("enc3.conv1", 256, 138), ("enc3.relu2", 256, 136), ("pool3", 256, 68),
+        ("enc4.conv1", 512, 66), ("enc4.relu2", 512, 64), ("pool4", 512, 32),
+        ("bottleneck.conv1", 1024, 30), ("bottleneck.relu2", 1024, 28),
+        ("dec4.upconv", 512, 56), ("dec4.cat", 1024, 56), ("dec4.conv.conv1", 512, 54), ("dec4.conv.relu2", 512, 52),
+        ("dec3.upconv", 256, 104), ("dec3.cat", 512, 104), ("dec3.conv.conv1", 256, 102), ("dec3.conv.relu2", 256, 100),
+        ("dec2.upconv", 128, 200), ("dec2.cat", 256, 200), ("dec2.conv.conv1", 128, 198), ("dec2.conv.relu2", 128, 196),
+        ("dec1.upconv", 64, 392), ("dec1.cat", 128, 392), ("dec1.conv.conv1", 64, 390), ("dec1.conv.relu2", 64, 388),
+        ("head", 2, 388),
+    ]
+    for name, channels, size in figure_1:
+        assert layer("unet_original", name).output_shape == (channels, size, size), name
+    assert report("unet_original").input_shape[-2:] == (572, 572)
+    # The skips are centre-cropped with a negative pad: (n - m)/2 pixels off each side, so the
+    # cropped map's centre is the skip's centre (in input pixels: start + (size - 1)/2 * jump).
+    for stage, skip, n, m in [("dec4", "enc4.relu2", 64, 56), ("dec3", "enc3.relu2", 136, 104),
+                              ("dec2", "enc2.relu2", 280, 200), ("dec1", "enc1.relu2", 568, 392)]:
+        crop = layer("unet_original", f"{stage}.crop")
+        assert crop.type == "pad" and crop.inputs == (skip,)
+        assert layer("unet_original", f"{stage}.cat").inputs == (f"{stage}.crop", f"{stage}.upconv")
+        for before, after in zip(layer("unet_original", skip).rf, crop.rf):
+            assert after.start == before.start + (n - m) // 2 * before.jump
+            assert after.start + (m - 1) * after.jump / 2 == before.start + (n - 1) * before.jump / 2
+    # 572 is a tile size for which every 2x2 max pool sees an even size: no pixel is dropped.
+    assert not [w for w in report("unet_original").all_warnings() if "never read" in w or "never seen" in w]
+
+
+def test_templated_repeat_binds_i_inside_block_calls_and_groups():
+    # What densenet121 (args: {k: "${i + 1}"}) and dilated_stack (args: {d: "${dilations[i]}"})
+    # need from a templated repeat: each sibling's `i` reaches its block's args and a group's body.
+    text = """
+input: {shape: [1, 16]}
+vars: {ks: [1, 3, 5]}
+blocks:
+  b:
+    params: {k: 1}
+    layers: [{name: conv, type: conv1d, out_channels: 1, kernel_size: "${k}"}]
+layers:
+  - {name: "blk${i + 1}", repeat: 3, block: b, args: {k: "${ks[i]}"}}
+  - {name: "grp${i + 1}", repeat: 3, layers: [{name: conv, type: conv1d, out_channels: 1, kernel_size: "${ks[i]}"}]}
+"""
+    kernels = {node.name: node.layer.kernel_size for node in parse_spec(text).nodes}
+    assert kernels == {"blk1.conv": 1, "blk2.conv": 3, "blk3.conv": 5, "grp1.conv": 1, "grp2.conv": 3, "grp3.conv": 5}
 
 
 def test_dilated_stack_matches_yu_koltun_table_1():
