@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from fractions import Fraction
 from math import prod
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -283,12 +282,15 @@ def _count_thop(view: LayerView) -> Count:
         # count_avgpool -> calculate_avgpool: one per output element.
         return _mac_count(avg_pool=view.out_elements)
     if family in ("adaptive", "global") and _is_average(view):
-        # count_adap_avgpool: kernel = prod(input spatial / output spatial) (as float64);
-        # calculate_adaptive_avg: int((kernel + 1) * output numel). global_avgpool is taken as
-        # nn.AdaptiveAvgPool(1).
+        # count_adap_avgpool: kernel = prod(input spatial / output spatial) in float64;
+        # calculate_adaptive_avg: int((kernel + 1) * output numel), truncated; reproduced in float
+        # arithmetic, so (10/3)^2 windows give int(436.00000000000006) = 436 as thop does.
+        # global_avgpool is taken as nn.AdaptiveAvgPool(1).
         out_spatial = out[1:] if len(out) > 1 else (1,) * view.spatial_axes
-        kernel = prod(Fraction(n, m) for n, m in zip(view.in_shape[1:], out_spatial))
-        return _mac_count(adaptive_avg_pool=int((kernel + 1) * view.in_shape[0] * prod(out_spatial)))
+        kernel = 1.0
+        for n, m in zip(view.in_shape[1:], out_spatial):
+            kernel *= n / m
+        return _mac_count(adaptive_avg_pool=int((kernel + 1) * (view.in_shape[0] * prod(out_spatial))))
     if family == "upsample":
         return _mac_count(upsample=_THOP_UPSAMPLE.get(layer.mode, 0) * view.out_elements)
     if family == "no_torch":

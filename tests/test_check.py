@@ -1,0 +1,272 @@
+"""`rfcalc check`: budgets from the spec, a budget file and flags; exit codes; JSON, JUnit XML and
+GitHub annotations; errors with file:line."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from rfcalc.budgets import KINDS, Budget, annotation, annotations, SpecResult, check_budget
+from rfcalc.errors import Location
+
+# 3x32x32 -> conv 8 out, 3x3, pad 1 (params 8 x 3 x 9 + 8 = 224; MACs 8 x 32 x 32 x 27 = 221,184;
+# r = 3) -> maxpool 2 (8x16x16; r = 3 + 1 = 4).
+TINY = """\
+name: tiny
+input: {shape: [3, 32, 32]}
+budgets:
+  max_params: 1K
+  max_macs: 5M
+  min_rf: 3
+  output_shape: 8x16x16
+layers:
+  - {name: c1, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: p1, type: maxpool2d, kernel_size: 2}
+"""
+
+
+@pytest.fixture
+def specs(tmp_path, monkeypatch):
+    """A folder with the tiny spec (with budgets) and a copy without budgets; cwd is that folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    bare = TINY.replace("budgets:\n  max_params: 1K\n  max_macs: 5M\n  min_rf: 3\n  output_shape: 8x16x16\n", "")
+    (tmp_path / "bare.yaml").write_text(bare.replace("name: tiny", "name: bare"))
+    return tmp_path
+
+
+def test_spec_budgets_pass_exit_0(specs, run_cli):
+    code, out, err = run_cli("check", "tiny.yaml")
+    assert code == 0, err
+    assert "4 passed, 0 exceeded" in out
+
+
+def test_exceeded_exit_1_and_exit_zero(specs, run_cli):
+    code, out, err = run_cli("check", "tiny.yaml", "--max-params", "200")
+    assert code == 1
+    assert "FAIL" in out and "budget exceeded" in err and "224" in err
+    code, _, _ = run_cli("check", "tiny.yaml", "--max-params", "200", "--exit-zero")
+    assert code == 0
+
+
+def test_invalid_spec_exit_2_even_with_exit_zero(specs, run_cli):
+    (specs / "broken.yaml").write_text("input: {shape: [3, 8, 8]}\nlayers:\n  - {type: conv2d, kernel_size: 3}\n")
+    code, _, err = run_cli("check", "tiny.yaml", "broken.yaml", "--exit-zero")
+    assert code == 2
+    assert "broken.yaml:3:" in err and "out_channels" in err
+
+
+def test_bad_flag_unit_is_usage_error(specs, run_cli):
+    code, _, err = run_cli("check", "tiny.yaml", "--max-params", "5X")
+    assert code == 2
+    assert "--max-params: '5X' is not a count" in err
+
+
+@pytest.mark.parametrize("flag, value, passes", [
+    ("--max-params", "224", True),            # exactly at the limit passes
+    ("--max-params", "223", False),
+    ("--max-params", "0.224K", True),
+    ("--max-macs", "221_184", True),
+    ("--max-macs", "0.22M", False),           # 220,000 < 221,184
+    ("--max-activation-memory", "48KiB", True),   # 8x32x32 + 8x16x16 floats = 32 KiB + 8 KiB = 40 KiB
+    ("--max-activation-memory", "40KB", False),   # 40,000 bytes < 40,960
+    ("--max-param-memory", "896B", True),     # 224 params x 4 bytes = 896
+    ("--max-param-memory", "895", False),
+    ("--min-rf", "4", True),
+    ("--min-rf", "4x5", False),
+    ("--max-rf", "3", False),
+    ("--output-shape", "8x16x16", True),
+    ("--output-shape", "8,16,16", True),
+    ("--output-shape", "16x8x8", False),
+])
+def test_flag_units(specs, run_cli, flag, value, passes):
+    code, _, err = run_cli("check", "bare.yaml", flag, value)
+    assert code == (0 if passes else 1), err
+
+
+def test_budget_file_governs_several_specs(specs, run_cli):
+    (specs / "budgets.yaml").write_text("max_params: 100\nmax_macs: 1G\n")
+    code, out, _ = run_cli("check", "tiny.yaml", "bare.yaml", "--budget", "budgets.yaml", "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    by_spec = {r["spec"]: {c["budget"]: c for c in r["checks"]} for r in data["results"]}
+    # The file overrides the spec's own max_params (1K) and max_macs; the spec keeps min_rf etc.
+    assert by_spec["tiny"]["max_params"]["limit"] == 100 and by_spec["tiny"]["max_params"]["source"] == "file"
+    assert by_spec["tiny"]["max_params"]["location"] == "budgets.yaml:1:13"
+    assert by_spec["tiny"]["min_rf"]["source"] == "spec"
+    assert set(by_spec["bare"]) == {"max_params", "max_macs"}
+    assert data["summary"] == {"specs": 2, "budgets": 6, "passed": 4, "exceeded": 2, "invalid_specs": 0}
+
+
+def test_budget_file_under_budgets_key(specs, run_cli):
+    (specs / "b.yaml").write_text("budgets:\n  max_params: 300\n")
+    assert run_cli("check", "bare.yaml", "--budget", "b.yaml")[0] == 0
+
+
+def test_flags_override_file_override_spec(specs, run_cli):
+    (specs / "budgets.yaml").write_text("max_params: 100\n")
+    code, out, _ = run_cli("check", "tiny.yaml", "--budget", "budgets.yaml", "--max-params", "300",
+                           "--format", "json")
+    check = next(c for c in json.loads(out)["results"][0]["checks"] if c["budget"] == "max_params")
+    assert (code, check["limit"], check["source"], check["passed"]) == (0, 300, "flag", True)
+
+
+def test_glob_expands(specs, run_cli):
+    code, out, _ = run_cli("check", "*.yaml", "--max-params", "1M", "--format", "json")
+    assert code == 0
+    assert sorted(r["source"] for r in json.loads(out)["results"]) == ["bare.yaml", "tiny.yaml"]
+    code, _, err = run_cli("check", "nothing/*.yaml")
+    assert code == 2 and "no file matches" in err
+
+
+def test_no_warnings_budget(specs, run_cli):
+    # 3x7x7 with a 3x3 stride-3 conv: the last pixel of each axis is never read -> warnings.
+    (specs / "drop.yaml").write_text("input: {shape: [1, 7, 7]}\nlayers:\n"
+                                     "  - {type: conv2d, out_channels: 1, kernel_size: 3, stride: 3}\n")
+    assert run_cli("check", "drop.yaml", "--no-warnings")[0] == 1
+    assert run_cli("check", "tiny.yaml", "--no-warnings")[0] == 0
+
+
+def test_profile_from_budget_section(specs, run_cli):
+    # thop counts the conv without bias (221,184) and the maxpool as 0: the same as rfcalc's MACs;
+    # under torchinfo the bias adds 8 x 1024 output positions = 8,192 -> 229,376.
+    (specs / "p.yaml").write_text(TINY.replace("budgets:\n", "budgets:\n  profile: torchinfo\n")
+                                  .replace("max_macs: 5M", "max_macs: 229_375"))
+    code, out, _ = run_cli("check", "p.yaml", "--format", "json")
+    result = json.loads(out)["results"][0]
+    assert result["profile"] == "torchinfo"
+    macs = next(c for c in result["checks"] if c["budget"] == "max_macs")
+    assert (code, macs["actual"]) == (1, 229_376)
+    # --profile on the command line wins over the budget's.
+    assert run_cli("check", "p.yaml", "--profile", "thop")[0] == 0
+
+
+# --- errors with file:line -----------------------------------------------------------------------
+
+def test_unknown_budget_in_spec_names_line(specs, run_cli):
+    (specs / "bad.yaml").write_text(TINY.replace("max_params: 1K", "max_parms: 1K"))
+    code, _, err = run_cli("check", "bad.yaml")
+    assert code == 2
+    assert "bad.yaml:4:" in err and "unknown budget 'max_parms'; did you mean 'max_params'?" in err
+
+
+def test_bad_value_in_spec_names_line(specs, run_cli):
+    (specs / "bad.yaml").write_text(TINY.replace("max_macs: 5M", "max_macs: 5 lots"))
+    code, _, err = run_cli("check", "bad.yaml")
+    assert code == 2
+    assert "bad.yaml:5:13: budget max_macs: '5 lots' is not a count" in err
+
+
+def test_bad_value_in_budget_file_names_line(specs, run_cli):
+    (specs / "budgets.yaml").write_text("# budgets\nmax_params: 5M\nmin_rf: big\n")
+    code, _, err = run_cli("check", "tiny.yaml", "--budget", "budgets.yaml")
+    assert code == 2
+    assert "budgets.yaml:3:9: budget min_rf:" in err
+
+
+def test_rf_axes_mismatch_is_invalid(specs, run_cli):
+    code, _, err = run_cli("check", "tiny.yaml", "--min-rf", "3x3x3")
+    assert code == 2 and "gives 3 sizes; the network has 2 spatial axes" in err
+
+
+# --- machine output ------------------------------------------------------------------------------
+
+def test_junit_xml_well_formed(specs, run_cli):
+    code, _, _ = run_cli("check", "tiny.yaml", "bare.yaml", "--max-macs", "100K", "--junit-xml", "out.xml")
+    assert code == 1
+    root = ET.parse(specs / "out.xml").getroot()
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    # tiny: its 4 budgets with max_macs replaced by the flag (still 4); bare: max_macs only.
+    assert len(cases) == 5
+    failures = root.findall("./testsuite/testcase/failure")
+    assert len(failures) == 2 and root.get("failures") == "2" and root.get("tests") == "5"
+    tiny_macs = next(c for c in cases if c.get("classname") == "rfcalc.tiny" and c.get("name") == "max_macs")
+    assert tiny_macs.find("failure").get("message").startswith("MACs 221K exceeds max_macs 100K")
+
+
+def test_junit_xml_invalid_spec_is_an_error_case(specs, run_cli):
+    (specs / "broken.yaml").write_text("input: {shape: [3, 8, 8]}\nlayers: []\n")
+    run_cli("check", "broken.yaml", "--junit-xml", "out.xml")
+    root = ET.parse(specs / "out.xml").getroot()
+    assert root.get("errors") == "1"
+    assert root.find("./testsuite/testcase/error") is not None
+
+
+def test_json_format(specs, run_cli):
+    code, out, _ = run_cli("check", "tiny.yaml", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["passed"] is True
+    checks = {c["budget"]: c for c in data["results"][0]["checks"]}
+    assert checks["max_params"] == {
+        "budget": "max_params", "limit": 1000, "actual": 224, "margin_percent": 77.6, "passed": True,
+        "message": "params 224 within max_params 1K", "source": "spec", "location": "tiny.yaml:4:15"}
+    assert checks["output_shape"]["actual"] == [8, 16, 16]
+
+
+# --- GitHub Actions annotations -------------------------------------------------------------------
+
+def test_annotation_points_at_budget_line(specs, run_cli, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    (specs / "over.yaml").write_text(TINY.replace("max_params: 1K", "max_params: 100"))
+    code, out, _ = run_cli("check", "over.yaml")
+    assert code == 1
+    lines = [line for line in out.splitlines() if line.startswith("::")]
+    assert lines == ["::error file=over.yaml,line=4,col=15,title=rfcalc budget max_params::"
+                     "tiny: params 224 exceeds max_params 100 (-124.0%25)"]
+
+
+def test_annotations_off_without_github_or_with_json(specs, run_cli, monkeypatch):
+    assert "::error" not in run_cli("check", "tiny.yaml", "--max-params", "1")[1]
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out, _ = run_cli("check", "tiny.yaml", "--max-params", "1", "--format", "json")
+    json.loads(out)  # stdout stays pure JSON
+    assert "::error" in run_cli("check", "tiny.yaml", "--max-params", "1", "--format", "json",
+                                "--github-annotations")[1]
+
+
+def test_annotation_escaping():
+    line = annotation("error", "50% over\nnext", Location("a,b:c.yaml", 3, 1), title="t: x")
+    assert line == "::error title=t%3A x::50%25 over%0Anext"  # no such file: no file property
+
+
+def _failing(n: int) -> list[SpecResult]:
+    budget = Budget("max_params", 1, "flag")
+    results = []
+    for i in range(n):
+        result = SpecResult(f"s{i}.yaml", f"s{i}")
+        result.checks = [check_budget(budget, _FakeReport(params=2))]
+        results.append(result)
+    return results
+
+
+class _FakeReport:
+    def __init__(self, params):
+        self.totals = type("T", (), {"params": params})()
+
+
+def test_annotations_capped_at_10_per_type():
+    lines = annotations(_failing(12))
+    assert len(lines) == 10
+    assert all(line.startswith("::error ") for line in lines)
+    assert "s8: params 2 exceeds max_params 1" in lines[8]
+    assert "and 3 more budget failures" in lines[9]
+    assert len(annotations(_failing(10))) == 10
+    assert "more" not in annotations(_failing(10))[-1]
+
+
+def test_every_flag_has_a_budget_kind():
+    assert {"max_params", "max_trainable_params", "max_macs", "max_flops", "max_activation_memory",
+            "max_peak_memory", "max_param_memory", "min_rf", "max_rf", "output_shape", "no_warnings"} <= set(KINDS)
+
+
+def test_pre_commit_hook_file():
+    import pathlib
+
+    import yaml
+
+    hooks = yaml.safe_load((pathlib.Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "rfcalc-check")
+    assert hook["entry"] == "rfcalc check" and hook["language"] == "python" and hook["name"]

@@ -1,0 +1,115 @@
+"""`rfcalc sizes`: which input sizes a network takes cleanly, worked out by hand."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from rfcalc.errors import UsageError
+from rfcalc.sizes import parse_range, pattern, scan
+from rfcalc.spec import parse_spec
+
+# A U-Net-like network with four 2x2 max pools and four 2x2 stride-2 up-convs, each up-conv's
+# output concatenated with the encoder map of the same level (padded 3x3 convs keep sizes).
+# By hand: level k holds n / 2^k. If some level m = n / 2^k is odd, that pool drops its last
+# pixel and gives floor(m / 2); the up-conv doubles that to m - 1 != m, so the concat of that
+# level fails: the size is invalid. So every pool must see an even size: n = 0 mod 16, and the
+# output is 2 x n x n. The smallest: n = 16 (16 -> 8 -> 4 -> 2 -> 1, and back); below 16 a
+# pool would get an odd size or a 1-pixel input (kernel 2 > 1).
+UNET = """
+name: small_unet
+input: {shape: [1, 64, 64]}
+blocks:
+  down:
+    params: {c: 1}
+    layers:
+      - {name: conv, type: conv2d, out_channels: "${c}", kernel_size: 3, padding: 1}
+      - {name: relu, type: relu}
+layers:
+  - {name: e1, block: down}
+  - {name: p1, type: maxpool2d, kernel_size: 2}
+  - {name: e2, block: down}
+  - {name: p2, type: maxpool2d, kernel_size: 2}
+  - {name: e3, block: down}
+  - {name: p3, type: maxpool2d, kernel_size: 2}
+  - {name: e4, block: down}
+  - {name: p4, type: maxpool2d, kernel_size: 2}
+  - {name: bottom, block: down}
+  - {name: u4, type: conv_transpose2d, out_channels: 1, kernel_size: 2, stride: 2}
+  - {name: c4, type: concat, inputs: [e4.relu, u4]}
+  - {name: u3, type: conv_transpose2d, out_channels: 1, kernel_size: 2, stride: 2}
+  - {name: c3, type: concat, inputs: [e3.relu, u3]}
+  - {name: u2, type: conv_transpose2d, out_channels: 1, kernel_size: 2, stride: 2}
+  - {name: c2, type: concat, inputs: [e2.relu, u2]}
+  - {name: u1, type: conv_transpose2d, out_channels: 1, kernel_size: 2, stride: 2}
+  - {name: c1, type: concat, inputs: [e1.relu, u1]}
+  - {name: head, type: conv2d, out_channels: 2, kernel_size: 1}
+"""
+
+# One 3x3 stride-2 unpadded conv: valid for n >= 3; output floor((n - 3) / 2) + 1; the last pixel is
+# never read when (n - 3) is odd, i.e. n even.
+STRIDED = """
+name: strided
+input: {shape: [1, 9, 9]}
+layers:
+  - {type: conv2d, out_channels: 1, kernel_size: 3, stride: 2}
+"""
+
+
+def spec(text):
+    return parse_spec(textwrap.dedent(text), "test.yaml")
+
+
+def test_unet_takes_multiples_of_16():
+    results, first_valid, first_clean = scan(spec(UNET), range(20, 71))
+    clean = [r.size for r in results if r.status == "clean"]
+    assert clean == [32, 48, 64]
+    assert {r.status for r in results if r.size not in clean} == {"invalid"}
+    assert [r.output_shape for r in results if r.status == "clean"] == [(2, 32, 32), (2, 48, 48), (2, 64, 64)]
+    assert (first_valid.size, first_valid.output_shape) == (16, (2, 16, 16))
+    assert first_clean.size == 16
+    invalid = next(r for r in results if r.size == 20)
+    # 20 -> 10 -> 5 -> 2 (5 is odd): the third up-conv gives 4 where e3 has 5: concat c3 fails.
+    assert "c3" in invalid.reasons[0] and "same spatial size" in invalid.reasons[0]
+
+
+def test_strided_conv_drops_pixels_on_even_sizes():
+    results, first_valid, first_clean = scan(spec(STRIDED), range(4, 11))
+    assert [(r.size, r.status) for r in results] == [
+        (4, "drops"), (5, "clean"), (6, "drops"), (7, "clean"), (8, "drops"), (9, "clean"), (10, "drops")]
+    assert [r.output_shape for r in results] == [(1, 1, 1), (1, 2, 2), (1, 2, 2), (1, 3, 3), (1, 3, 3),
+                                                 (1, 4, 4), (1, 4, 4)]
+    assert all("never" in r.reasons[0] for r in results if r.status == "drops")
+    assert (first_valid.size, first_clean.size) == (3, 3)  # n = 1, 2: kernel 3 larger than the input
+
+
+def test_parse_range():
+    assert list(parse_range("200:205")) == [200, 201, 202, 203, 204, 205]
+    assert list(parse_range("200:216:8")) == [200, 208, 216]
+    for bad in ("600:200", "abc", "1", "0:5", "5:9:0"):
+        with pytest.raises(UsageError):
+            parse_range(bad)
+
+
+def test_pattern_words():
+    assert pattern([32, 48, 64]) == "every 16 from 32 to 64 (n = 0 mod 16)"
+    assert pattern([5, 7, 9]) == "every 2 from 5 to 9 (n = 1 mod 2)"
+    assert pattern([]) == "none"
+    assert pattern([3, 4, 7]) == "3 sizes from 3 to 7"
+
+
+def test_cli_table_and_json(tmp_path, run_cli):
+    path = tmp_path / "unet.yaml"
+    path.write_text(textwrap.dedent(UNET))
+    code, out, _ = run_cli("sizes", str(path), "--range", "40:64")
+    assert code == 0
+    assert "clean: 2 of 25 sizes (every 16 from 48 to 64 (n = 0 mod 16))" in out
+    assert "smallest valid input: 16 (output 2x16x16)" in out
+    code, out, _ = run_cli("sizes", str(path), "--range", "40:64:8", "--format", "json")
+    data = json.loads(out)
+    assert data["clean_sizes"] == [48, 64]
+    assert [s["size"] for s in data["sizes"]] == [40, 48, 56, 64]
+    assert data["smallest_valid"] == {"size": 16, "output_shape": [2, 16, 16]}
+    code, _, err = run_cli("sizes", str(path), "--range", "9:1")
+    assert code == 2 and "--range" in err
