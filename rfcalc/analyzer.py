@@ -67,8 +67,9 @@ def analyze(spec: Spec) -> Report:
     results = [replace(r, warnings=tuple(drop_warnings.get(r.name, ())) + r.warnings,
                        notes=tuple(drop_notes.get(r.name, ())) + r.notes) for r in results]
     network_warnings = _unseen_pixels(spec, states, input_sizes)
+    pixel_loss = network_warnings + [f"{name}: {w}" for name, ws in drop_warnings.items() for w in ws]
     return Report(spec.name, spec.source, input_shape, spec.input.batch, spec.input.dtype, tuple(results),
-                  _totals(spec, results, element_bytes), tuple(network_warnings))
+                  _totals(spec, results, element_bytes), tuple(network_warnings), pixel_loss=tuple(pixel_loss))
 
 
 def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[str]]:

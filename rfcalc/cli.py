@@ -157,7 +157,7 @@ def layers(layer_type):
 def main(argv=None) -> int:
     """Entry point: run the CLI, turning rfcalc errors into one message and an exit code."""
     try:
-        cli.main(args=argv, prog_name="rfcalc", standalone_mode=False)
+        returned = cli.main(args=argv, prog_name="rfcalc", standalone_mode=False)
     except RfcalcError as exc:
         click.echo(f"rfcalc: error: {exc}", err=True)
         return exc.exit_code
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 def entry_point():

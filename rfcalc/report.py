@@ -109,6 +109,9 @@ class Report:
     totals: Totals
     warnings: tuple[str, ...] = ()  # network-level warnings
     notes: tuple[str, ...] = ()
+    # The warnings (layer-prefixed, as in all_warnings) about input pixels that are lost: dropped by
+    # every reader of a tensor, or never seen by any unit of an output.
+    pixel_loss: tuple[str, ...] = ()
     conventions: tuple[str, ...] = CONVENTIONS
     profile: str = "rfcalc"
 

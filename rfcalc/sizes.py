@@ -20,10 +20,6 @@ import click
 from .cli import make_console
 from .errors import SpecError, UsageError
 
-# The analyzer's warnings about input pixels no unit reads (layer) or sees (network output).
-DROPPED_PIXEL_MARKERS = ("never read", "never seen")
-
-
 @dataclass(frozen=True)
 class SizeResult:
     """One input size: its class, the output shape and the reasons it is not clean."""
@@ -56,7 +52,7 @@ def classify(spec, size: int) -> SizeResult:
         report = analyze(spec.with_input([size]))
     except SpecError as exc:
         return SizeResult(size, "invalid", None, (str(exc),))
-    dropped = tuple(w for w in report.all_warnings() if any(m in w for m in DROPPED_PIXEL_MARKERS))
+    dropped = report.pixel_loss
     output = tuple(report.layers[-1].output_shape) if report.layers else None
     return SizeResult(size, "drops" if dropped else "clean", output, dropped)
 

@@ -1,0 +1,246 @@
+"""Kernels that move, resample or merge data: flatten, linear, pad, upsample, add/multiply, concat."""
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from math import floor, prod
+
+import numpy as np
+
+from ..geometry import KernelError, resampling, resolve_padding
+from ..registry import Kernel, Shape, register, whole
+from .pool import axis_scatter_or
+
+
+@register
+class FlattenKernel(Kernel):
+    """Flatten in channels-first order (PyTorch's): (C, *spatial) -> (C * prod(spatial),)."""
+
+    types = ("flatten",)
+
+    def setup(self) -> Shape:
+        return (prod(self.in_shapes[0]),)
+
+    def forward(self, xs, p, ops):
+        x = xs[0]
+        if x.ndim == 2:
+            return x
+        return np.moveaxis(x, -1, 1).reshape(x.shape[0], -1)
+
+    def backward(self, grad, xs, y, p):
+        x = xs[0]
+        if x.ndim == 2:
+            return [grad]
+        channels_first = (x.shape[0], x.shape[-1], *x.shape[1:-1])
+        return [np.ascontiguousarray(np.moveaxis(grad.reshape(channels_first), 1, -1))]
+
+    def depends(self, mask):
+        return [whole(mask, self.spatial_in)]
+
+
+@register
+class LinearKernel(Kernel):
+    """y = x W + b on flat inputs: in x out MACs and out bias adds per sample."""
+
+    types = ("linear", "dense")
+
+    def setup(self) -> Shape:
+        shape = self.in_shapes[0]
+        if len(shape) != 1:
+            raise KernelError(f"linear needs a flat input; got shape {list(shape)}")
+        if self.layer.in_features is not None and self.layer.in_features != shape[0]:
+            raise KernelError(f"in_features {self.layer.in_features} but the input has {shape[0]} features")
+        return (self.layer.out_features,)
+
+    def param_shapes(self):
+        shapes = {"weight": (self.in_shapes[0][0], self.layer.out_features)}
+        if self.layer.bias:
+            shapes["bias"] = (self.layer.out_features,)
+        return shapes
+
+    def fan_in(self) -> int:
+        return self.in_shapes[0][0]
+
+    def forward(self, xs, p, ops):
+        y = xs[0] @ p["weight"]
+        ops.matmul_macs(xs[0].shape, p["weight"].shape)
+        if "bias" in p:
+            y += p["bias"]
+            ops.count("add", y.size)
+        return y
+
+    def backward(self, grad, xs, y, p):
+        return [grad @ p["weight"].T]
+
+    def depends(self, mask):
+        return [whole(mask, ())]
+
+
+@register
+class PadKernel(Kernel):
+    """Constant padding of the spatial axes: no arithmetic."""
+
+    types = ("pad", "zero_pad", "constant_pad")
+
+    def setup(self) -> Shape:
+        sizes = self.spatial_in
+        ones = (1,) * len(sizes)
+        self.pads = resolve_padding(self.layer.padding, sizes, ones, ones, ones)
+        return (self.in_shapes[0][0], *(n + b + a for n, (b, a) in zip(sizes, self.pads)))
+
+    def _crop(self, y):
+        return y[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(self.pads, self.spatial_in))]
+
+    def forward(self, xs, p, ops):
+        return np.pad(xs[0], ((0, 0),) + self.pads + ((0, 0),), constant_values=self.layer.value)
+
+    def backward(self, grad, xs, y, p):
+        return [np.ascontiguousarray(self._crop(grad))]
+
+    def depends(self, mask):
+        return [self._crop(mask[None])[0]]
+
+
+@register
+class UpsampleKernel(Kernel):
+    """Nearest or (multi)linear resampling with PyTorch's coordinate rules (align_corners, scale
+    factor vs size). Linear: per output element, 2^d corner products and 2^d - 1 adds; nearest: a gather."""
+
+    types = ("upsample", "upsample1d", "upsample2d", "upsample3d")
+
+    def setup(self) -> Shape:
+        layer = self.layer
+        self.need_spatial()
+        sizes = self.spatial_in
+        nd = len(sizes)
+        if layer.mode in ("bilinear", "trilinear") and nd != {"bilinear": 2, "trilinear": 3}[layer.mode]:
+            raise KernelError(f"mode {layer.mode} does not fit {nd} spatial axes")
+        outs, scales = [], []
+        for axis, n in enumerate(sizes):
+            if layer.size is not None:
+                size = layer.size if isinstance(layer.size, int) else layer.size[axis]
+                outs.append(int(size))
+                scales.append(None)
+            else:
+                factors = layer.scale_factor if isinstance(layer.scale_factor, list) else [layer.scale_factor] * nd
+                if len(factors) != nd:
+                    raise KernelError(f"scale_factor {layer.scale_factor} needs {nd} values")
+                factor = float(factors[axis])
+                outs.append(floor(float(n) * factor))  # PyTorch: floor(float(size) * scale_factor)
+                scales.append(1 / Fraction(str(factor)))
+        if min(outs) < 1:
+            raise KernelError(f"output size {outs} is empty")
+        self.axes = [resampling(n, m, layer.mode, layer.align_corners, s)
+                     for n, m, s in zip(sizes, outs, scales)]
+        self.outs = tuple(outs)
+        if layer.mode != "nearest":
+            self.corners = []
+            for bits in itertools.product((0, 1), repeat=nd):
+                index, weight = [], np.ones(())
+                for axis, (bit, r) in enumerate(zip(bits, self.axes)):
+                    shape = [1] * nd
+                    shape[axis] = -1
+                    index.append((r.high if bit else r.low).reshape(shape))
+                    weight = np.multiply.outer(weight, r.w_high if bit else r.w_low)
+                self.corners.append((tuple(index), weight[..., None]))
+        return (self.in_shapes[0][0], *outs)
+
+    def forward(self, xs, p, ops):
+        x = xs[0]
+        if self.layer.mode == "nearest":
+            for axis, r in enumerate(self.axes):
+                x = np.take(x, r.low, axis=1 + axis)
+            return x
+        out = None
+        for index, weight in self.corners:
+            term = x[(slice(None),) + index + (slice(None),)] * weight.astype(x.dtype)
+            ops.count("mul", term.size)
+            if out is None:
+                out = term
+            else:
+                out += term
+                ops.count("add", term.size)
+        return out
+
+    def backward(self, grad, xs, y, p):
+        x = xs[0]
+        gx = np.zeros_like(x)
+        if self.layer.mode == "nearest":
+            index = tuple(np.ix_(*(r.low for r in self.axes)))
+            np.add.at(gx, (slice(None),) + index + (slice(None),), grad)
+            return [gx]
+        for index, weight in self.corners:
+            full = tuple(np.broadcast_to(i, self.outs) for i in index)
+            np.add.at(gx, (slice(None),) + full + (slice(None),), grad * weight)
+        return [gx]
+
+    def depends(self, mask):
+        for axis, r in enumerate(self.axes):
+            reads = [(r.low, np.ones(len(r.low), bool))]
+            if self.layer.mode != "nearest":
+                reads.append((r.high, ~r.zero_high))
+            mask = axis_scatter_or(mask, axis, self.spatial_in[axis], reads)
+        return [mask]
+
+
+@register
+class MergeKernel(Kernel):
+    """Element-wise add or multiply of two or more same-shaped inputs: inputs - 1 ops per element."""
+
+    types = ("add", "multiply")
+
+    def setup(self) -> Shape:
+        first = self.in_shapes[0]
+        for shape in self.in_shapes[1:]:
+            if shape != first:
+                raise KernelError(f"{self.layer.type} needs equal shapes; got {[list(s) for s in self.in_shapes]}")
+        return first
+
+    def forward(self, xs, p, ops):
+        kind = "add" if self.layer.type == "add" else "mul"
+        out = xs[0].copy()
+        for x in xs[1:]:
+            if kind == "add":
+                out += x
+            else:
+                out *= x
+            ops.count(kind, x.size)
+        return out
+
+    def backward(self, grad, xs, y, p):
+        if self.layer.type == "add":
+            return [grad] * len(xs)
+        grads = []
+        for i in range(len(xs)):
+            g = grad.copy()
+            for j, x in enumerate(xs):
+                if j != i:
+                    g *= x
+            grads.append(g)
+        return grads
+
+    def depends(self, mask):
+        return [mask] * len(self.in_shapes)
+
+
+@register
+class ConcatKernel(Kernel):
+    """Concatenation along channels: no arithmetic."""
+
+    types = ("concat",)
+
+    def setup(self) -> Shape:
+        spatial = {s[1:] for s in self.in_shapes}
+        if len(spatial) != 1:
+            raise KernelError(f"concat needs equal spatial sizes; got {[list(s) for s in self.in_shapes]}")
+        return (sum(s[0] for s in self.in_shapes), *self.in_shapes[0][1:])
+
+    def forward(self, xs, p, ops):
+        return np.concatenate(xs, axis=-1)
+
+    def backward(self, grad, xs, y, p):
+        bounds = np.cumsum([x.shape[-1] for x in xs])[:-1]
+        return [np.ascontiguousarray(g) for g in np.split(grad, bounds, axis=-1)]
+
+    def depends(self, mask):
+        return [mask] * len(self.in_shapes)
