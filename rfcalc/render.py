@@ -125,8 +125,9 @@ def render_table(report: Report, columns: list[Column], console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    profile = f"  [profile: {report.profile}]" if report.profile != "rfcalc" else ""
-    table = Table(title=f"{report.name}  ({report.source}){profile}", title_justify="left", header_style="bold")
+    profile = f"  (profile: {report.profile})" if report.profile != "rfcalc" else ""
+    table = Table(title=Text(f"{report.name}  ({report.source}){profile}"), title_justify="left",
+                  header_style="bold")
     # One cell per column holding every row (lines joined): rich lays out 10 cells instead of
     # thousands, which keeps a 200-layer table fast; rows with warnings are highlighted per line.
     cells = []
