@@ -2,7 +2,7 @@
 locally connected (unshared) and tiled convolution."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from math import prod
 from typing import ClassVar, Literal, Optional
 
@@ -74,6 +74,41 @@ class ChannelMixing(WindowedLayer):
                              f"and out_channels ({self.out_channels})")
         return c_in
 
+    def geometry(self, inputs: list[Shape]) -> "Geometry":
+        """Checked input channels, windows and the window facts (output shape, maps, drops)."""
+        shape = inputs[0]
+        c_in = self.channels(shape)
+        windows = self.windows(shape)
+        return Geometry(c_in, windows, self.windowed_facts(shape, self.out_channels, windows))
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a window layer's cost rules need: input channels, windows, and the facts without costs."""
+
+    c_in: int
+    windows: tuple[Window, ...]
+    facts: LayerFacts
+
+    @property
+    def taps(self) -> int:
+        """Kernel elements per channel."""
+        return prod(w.kernel for w in self.windows)
+
+    @property
+    def outputs(self) -> int:
+        """Output elements."""
+        return prod(self.facts.output_shape)
+
+    @property
+    def positions(self) -> int:
+        """Output positions per channel."""
+        return spatial_size(self.facts.output_shape)
+
+    def with_costs(self, params: int, macs: int, adds: int) -> LayerFacts:
+        """The facts with parameters, MACs and the bias adds filled in."""
+        return replace(self.facts, params=params, macs=macs, ops={"add": adds} if adds else {})
+
 
 class Conv(ChannelMixing):
     """Convolution (cross-correlation, as deep-learning frameworks compute it): strided, padded,
@@ -83,16 +118,10 @@ class Conv(ChannelMixing):
     category: ClassVar = "convolution"
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        shape = inputs[0]
-        c_in = self.channels(shape)
-        windows = self.windows(shape)
-        taps = prod(w.kernel for w in windows)
-        weights = self.out_channels * (c_in // self.groups) * taps
-        facts = self.windowed_facts(shape, self.out_channels, windows)
-        outputs = prod(facts.output_shape)
-        return _with_costs(facts, params=weights + self.out_channels * self.bias,
-                           macs=outputs * (c_in // self.groups) * taps,
-                           ops={"add": outputs if self.bias else 0})
+        g = self.geometry(inputs)
+        per_output = (g.c_in // self.groups) * g.taps
+        return g.with_costs(params=self.out_channels * per_output + self.out_channels * self.bias,
+                            macs=g.outputs * per_output, adds=g.outputs * self.bias)
 
 
 class DepthwiseConv(ChannelMixing):
@@ -171,17 +200,11 @@ class SeparableConv(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        shape = inputs[0]
-        c_in = self.channels(shape)
-        windows = self.windows(shape)
-        taps = prod(w.kernel for w in windows)
-        mid = c_in * self.depth_multiplier
-        facts = self.windowed_facts(shape, self.out_channels, windows)
-        positions = spatial_size(facts.output_shape)
-        return _with_costs(facts,
-                           params=mid * taps + mid * self.out_channels + self.out_channels * self.bias,
-                           macs=positions * (mid * taps + mid * self.out_channels),
-                           ops={"add": positions * self.out_channels if self.bias else 0})
+        g = self.geometry(inputs)
+        mid = g.c_in * self.depth_multiplier
+        per_position = mid * g.taps + mid * self.out_channels
+        return g.with_costs(params=per_position + self.out_channels * self.bias,
+                            macs=g.positions * per_position, adds=g.outputs * self.bias)
 
 
 class SpatiallySeparableConv(ChannelMixing):
@@ -193,18 +216,14 @@ class SpatiallySeparableConv(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        shape = inputs[0]
-        c_in = self.channels(shape)
-        windows = self.windows(shape)
-        facts = self.windowed_facts(shape, self.out_channels, windows)
-        params, macs, sizes, channels = 0, 0, list(shape[1:]), c_in
-        for axis, w in enumerate(windows):
-            sizes[axis] = facts.output_shape[1 + axis]
+        g = self.geometry(inputs)
+        params, macs, sizes, channels = 0, 0, list(inputs[0][1:]), g.c_in
+        for axis, w in enumerate(g.windows):  # one 1-D conv per axis, each shrinking its own axis
+            sizes[axis] = g.facts.output_shape[1 + axis]
             params += self.out_channels * channels * w.kernel
             macs += self.out_channels * prod(sizes) * channels * w.kernel
             channels = self.out_channels
-        return _with_costs(facts, params=params + self.out_channels * self.bias, macs=macs,
-                           ops={"add": prod(facts.output_shape) if self.bias else 0})
+        return g.with_costs(params=params + self.out_channels * self.bias, macs=macs, adds=g.outputs * self.bias)
 
 
 class LocallyConnected(ChannelMixing):
@@ -216,14 +235,9 @@ class LocallyConnected(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        shape = inputs[0]
-        c_in = self.channels(shape)
-        windows = self.windows(shape)
-        taps = prod(w.kernel for w in windows)
-        facts = self.windowed_facts(shape, self.out_channels, windows)
-        outputs = prod(facts.output_shape)
-        return _with_costs(facts, params=outputs * c_in * taps + outputs * self.bias,
-                           macs=outputs * c_in * taps, ops={"add": outputs if self.bias else 0})
+        g = self.geometry(inputs)
+        return g.with_costs(params=g.outputs * (g.c_in * g.taps + self.bias),
+                            macs=g.outputs * g.c_in * g.taps, adds=g.outputs * self.bias)
 
 
 class TiledConv(ChannelMixing):
@@ -236,17 +250,7 @@ class TiledConv(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        shape = inputs[0]
-        c_in = self.channels(shape)
-        windows = self.windows(shape)
-        tiles = prod(per_axis(self.tile_size, len(windows), "tile_size"))
-        taps = prod(w.kernel for w in windows)
-        facts = self.windowed_facts(shape, self.out_channels, windows)
-        outputs = prod(facts.output_shape)
-        return _with_costs(facts, params=tiles * self.out_channels * (c_in * taps + self.bias),
-                           macs=outputs * c_in * taps, ops={"add": outputs if self.bias else 0})
-
-
-def _with_costs(facts: LayerFacts, params: int, macs: int, ops: dict[str, int]) -> LayerFacts:
-    """The same facts with parameters and costs filled in."""
-    return replace(facts, params=params, macs=macs, ops={k: v for k, v in ops.items() if v})
+        g = self.geometry(inputs)
+        tiles = prod(per_axis(self.tile_size, len(g.windows), "tile_size"))
+        return g.with_costs(params=tiles * self.out_channels * (g.c_in * g.taps + self.bias),
+                            macs=g.outputs * g.c_in * g.taps, adds=g.outputs * self.bias)
