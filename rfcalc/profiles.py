@@ -3,7 +3,15 @@
 Papers and tools disagree on what a "FLOP" is and on what counts (bias, batch norm, activations,
 pooling, merges). A profile is a pure function from an analysed network (its Report, plus the layer
 models of its Spec for the few hyper-parameters a tool's formula reads) to per-layer counts under
-that tool's rules. Every rule below names the file of the tool's source that it reproduces.
+that tool's rules. Every rule below names the file of the tool's source that it reproduces, and the
+version it was checked against by running the tool itself (tests/test_profile_tools.py): torch
+2.13.0 (torch.utils.flop_counter), fvcore 0.1.5.post20221221, ptflops 0.7.5, thop
+0.1.1.post2209072238, calflops 0.3.2, torchinfo 1.8.0.
+
+The tools count PyTorch modules and calls, not specs, so each profile assumes one PyTorch rendition
+of the spec (written down below, at _torch_convs, and per rule): every layer is one module of its
+type (nn.AdaptiveAvgPool2d for adaptive and global average pooling, not F.adaptive_avg_pool2d in a
+forward(): thop only sees modules), merges are `a + b` / torch.cat, and the model is in eval mode.
 
 What a profiled Report holds, per layer:
 - `macs`: the tool's figure in multiply-accumulate units: the number to compare with the tool's
@@ -134,16 +142,6 @@ def _has_bias(view: LayerView) -> bool:
     return bool(getattr(view.layer, "bias", False))
 
 
-def _taps(view: LayerView) -> int:
-    """Kernel elements of a windowed layer (product over the spatial axes)."""
-    kernel = view.layer.kernel_size
-    return prod(kernel) if isinstance(kernel, list) else kernel ** view.spatial_axes
-
-
-def _per_axis(value, axes: int) -> list[int]:
-    return list(value) if isinstance(value, list) else [value] * axes
-
-
 def _fallback(view: LayerView, tool: str) -> Count:
     """A layer the tool has no rule for that rfcalc counts: keep rfcalc's MACs and say so."""
     return Count(view.result.macs, tuple(view.result.ops.items()),
@@ -159,6 +157,110 @@ def _is_average(view: LayerView) -> bool:
     return view.type.startswith("adaptive_avgpool") or view.type == "global_avgpool"
 
 
+# --- the PyTorch rendition of convolution layers ---------------------------------------------------
+# The tools count PyTorch calls, so a profile has to know which calls a spec's convolution becomes.
+# One rendition is assumed, the one a spec says literally:
+# - conv / depthwise conv: one nn.ConvNd (groups = channels for depthwise). `padding: same` at
+#   stride 1 and `padding: valid` are passed as nn.ConvNd's string padding (PyTorch then runs
+#   aten::_convolution_mode); symmetric padding as ints; asymmetric padding (explicit pairs, or
+#   TensorFlow's 'same' at a stride, which PyTorch's string padding does not accept) as an F.pad
+#   before a conv with padding 0;
+# - separable conv: a depthwise nn.ConvNd (the layer's window and padding, no bias), then a 1x1
+#   nn.ConvNd (the bias);
+# - spatially separable conv: one nn.ConvNd per axis, kernel k along that axis and 1 elsewhere,
+#   padding by the rule above, the bias on the last;
+# - transposed conv: one nn.ConvTransposeNd (padding = the pixels cropped before each axis).
+
+@dataclass(frozen=True)
+class ConvCall:
+    """One convolution call of a layer's PyTorch rendition, with what the tools read of it."""
+
+    in_shape: Shape  # the input the call receives (after an explicit F.pad), channels first
+    out_shape: Shape
+    weight_shape: Shape  # PyTorch's layout: (out, in / groups, *k); transposed (in, out / groups, *k)
+    groups: int
+    stride: tuple[int, ...]
+    padding: "tuple[int, ...] | str"  # as passed to the call: ints, or 'same' / 'valid'
+    dilation: tuple[int, ...]
+    bias: bool
+    transposed: bool = False
+
+    @property
+    def taps(self) -> int:
+        """Kernel elements per channel."""
+        return prod(self.weight_shape[2:])
+
+    @property
+    def out_positions(self) -> int:
+        """Output positions per channel."""
+        return prod(self.out_shape[1:])
+
+    @property
+    def out_elements(self) -> int:
+        """Output elements."""
+        return prod(self.out_shape)
+
+    @property
+    def macs(self) -> int:
+        """conv_flop_count (torch/utils/flop_counter.py; fvcore, ptflops the same): batch *
+        prod(w_shape) * prod(conv_shape), conv_shape the output spatial size, the input's when
+        transposed; bias excluded. These are the layer's true multiply-accumulates."""
+        conv_shape = self.in_shape[1:] if self.transposed else self.out_shape[1:]
+        return prod(self.weight_shape) * prod(conv_shape)
+
+
+def _rendition_padding(spec_padding, windows, sizes: Shape):
+    """(padding argument, spatial sizes the conv receives) of one conv call, by the rule above."""
+    if spec_padding == "valid":
+        return "valid", tuple(sizes)
+    if spec_padding == "same" and all(w.stride == 1 for w in windows):
+        return "same", tuple(sizes)
+    if all(w.pad_before == w.pad_after for w in windows):
+        return tuple(w.pad_before for w in windows), tuple(sizes)
+    return (0,) * len(windows), tuple(n + w.pad_before + w.pad_after for n, w in zip(sizes, windows))
+
+
+def _torch_convs(view: LayerView) -> tuple[ConvCall, ...]:
+    """The convolution calls of a conv-family layer's PyTorch rendition."""
+    from .layers import conv
+    from .layers.base import Window
+
+    layer, shape, out = view.layer, view.in_shape, view.result.output_shape
+    c_in, sizes, nd = shape[0], shape[1:], view.spatial_axes
+    windows = layer.windows(shape)
+    kernels = tuple(w.kernel for w in windows)
+    strides = tuple(w.stride for w in windows)
+    dilations = tuple(w.dilation for w in windows)
+    bias = _has_bias(view)
+    if isinstance(layer, conv.ConvTranspose):
+        groups = layer.groups
+        return (ConvCall(shape, out, (c_in, out[0] // groups, *kernels), groups, strides,
+                         tuple(w.pad_before for w in windows), dilations, bias, transposed=True),)
+    if isinstance(layer, conv.SeparableConv):
+        mid = c_in * layer.depth_multiplier
+        padding, padded = _rendition_padding(layer.padding, windows, sizes)
+        ones = (1,) * nd
+        return (ConvCall((c_in, *padded), (mid, *out[1:]), (mid, 1, *kernels), c_in, strides, padding,
+                         dilations, False),
+                ConvCall((mid, *out[1:]), out, (out[0], mid, *ones), 1, ones, (0,) * nd, ones, bias))
+    if isinstance(layer, conv.SpatiallySeparableConv):
+        calls, current, channels = [], tuple(sizes), c_in
+        for axis, w in enumerate(windows):
+            axis_windows = tuple(w if a == axis else Window(1) for a in range(nd))
+            padding, padded = _rendition_padding(layer.padding, axis_windows, current)
+            after = tuple(out[1 + a] if a == axis else n for a, n in enumerate(current))
+            calls.append(ConvCall((channels, *padded), (out[0], *after),
+                                  (out[0], channels, *(x.kernel for x in axis_windows)), 1,
+                                  tuple(x.stride for x in axis_windows), padding,
+                                  tuple(x.dilation for x in axis_windows), bias and axis == nd - 1))
+            current, channels = after, out[0]
+        return tuple(calls)
+    groups = c_in if isinstance(layer, conv.DepthwiseConv) else layer.groups
+    padding, padded = _rendition_padding(layer.padding, windows, sizes)
+    return (ConvCall((c_in, *padded), out, (out[0], c_in // groups, *kernels), groups, strides, padding,
+                     dilations, bias),)
+
+
 # --- rfcalc ---------------------------------------------------------------------------------------
 
 def _count_rfcalc(view: LayerView) -> Count:
@@ -169,13 +271,14 @@ def _count_rfcalc(view: LayerView) -> Count:
 
 def _count_torchvision(view: LayerView) -> Count:
     # pytorch/vision pull request #6936 (the script in its description computes the "GFLOPS" of the
-    # model tables): a TorchDispatchMode counter over aten.convolution / aten.addmm / aten.mm whose
-    # conv handle is batch * prod(w_shape) * prod(out spatial) (input spatial when transposed),
-    # i.e. multiply-accumulates, bias excluded; nothing else is counted. FLOPs: 2 x, as
-    # pytorch/pytorch torch/utils/flop_counter.py conv_flop_count / mm_flop count them.
+    # model tables): torch.utils.flop_counter.FlopCounterMode's total / 2. Its registry (PyTorch
+    # 2.13 torch/utils/flop_counter.py) counts aten.convolution (conv_flop_count, 2 per MAC, bias
+    # excluded, per input position when transposed) and aten.mm / addmm / bmm (2 * m * n * k, the
+    # bias operand of addmm excluded); nothing else. Checked against FlopCounterMode itself in
+    # tests/test_profile_tools.py.
     family = _family(view)
     if family in ("conv", "transposed"):
-        return _mac_count(conv=view.result.macs)
+        return _mac_count(conv=sum(call.macs for call in _torch_convs(view)))
     if family == "linear":
         return _mac_count(linear=view.result.macs)
     if family == "no_torch":
@@ -186,17 +289,25 @@ def _count_torchvision(view: LayerView) -> Count:
 # --- fvcore ---------------------------------------------------------------------------------------
 
 def _count_fvcore(view: LayerView) -> Count:
-    # facebookresearch/fvcore fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS lists the counted ops;
-    # the handles are in fvcore/nn/jit_handles.py. One fused multiply-add = one flop. Ops not in
-    # the table (relu, max/avg pooling, add, cat, softmax, ...) count 0.
+    # facebookresearch/fvcore 0.1.5.post20221221 fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS
+    # lists the counted ops of the jit trace; the handles are in fvcore/nn/jit_handles.py. One fused
+    # multiply-add = one flop. Ops not in the table (relu, max/avg pooling, add, cat, softmax, ...)
+    # count 0. The model is taken in eval mode (FlopCountAnalysis traces it in whatever mode it is).
     family, layer = _family(view), view.layer
     if family in ("conv", "transposed"):
-        # conv_flop_jit / conv_flop_count: batch * prod(w_shape) * prod(conv_shape), conv_shape the
-        # output spatial size (the input's when transposed); "Computation for addition and bias is
-        # ignored."
-        return _mac_count(conv=view.result.macs)
+        # "aten::_convolution": conv_flop_jit / conv_flop_count: batch * prod(w_shape) *
+        # prod(conv_shape), conv_shape the output spatial size (the input's when transposed);
+        # "Computation for addition and bias is ignored." A conv given string padding ('same' /
+        # 'valid') is traced as aten::_convolution_mode instead, which has no handle: 0.
+        calls = _torch_convs(view)
+        counted = [call for call in calls if call.transposed or not isinstance(call.padding, str)]
+        note = None
+        if len(counted) < len(calls):
+            note = ("fvcore: string padding runs as aten::_convolution_mode, which fvcore does not count "
+                    "(0 MACs for that conv)")
+        return replace(_mac_count(conv=sum(call.macs for call in counted)), note=note)
     if family == "linear":
-        # linear_flop_jit: prod(input_shape) * output_feature_dim (bias ignored).
+        # "aten::linear": linear_flop_jit: prod(input_shape) * output_feature_dim (bias ignored).
         return _mac_count(linear=view.result.macs)
     if family == "batchnorm":
         # batchnorm_flop_jit: in eval mode input numel * (2 if affine else 1). PyTorch runs batch
@@ -227,16 +338,23 @@ def _count_fvcore(view: LayerView) -> Count:
 # --- ptflops --------------------------------------------------------------------------------------
 
 def _count_ptflops(view: LayerView) -> Count:
-    # sovrasov/flops-counter.pytorch ptflops/aten_ops.py (commit fe667a2), the default "aten"
-    # backend: ATEN_OPS_MAPPING counts aten.convolution and aten.mm/matmul/addmm/bmm only.
+    # sovrasov/flops-counter.pytorch, ptflops 0.7.5, ptflops/aten_ops.py: the "aten" backend
+    # (get_model_complexity_info(..., backend='aten'); ptflops 0.7.5's default is backend='pytorch',
+    # whose module hooks this profile does not reproduce). ATEN_OPS_MAPPING counts aten.convolution
+    # and aten.mm/matmul/addmm/bmm only.
     family = _family(view)
     if family in ("conv", "transposed"):
-        # conv_flop_count(..., bias=b is not None): batch * prod(w_shape) * prod(conv_shape)
-        # (input spatial when transposed) + batch * out_channels * prod(out spatial) for the bias.
-        return _mac_count(conv=view.result.macs, bias=view.out_elements if _has_bias(view) else 0)
+        # conv_flop(...) -> conv_flop_count(..., bias=b is not None): batch * prod(w_shape) *
+        # prod(conv_shape) (input spatial when transposed) + batch * out_channels * prod(out
+        # spatial) for the bias, per conv call of the layer.
+        calls = _torch_convs(view)
+        return _mac_count(conv=sum(call.macs for call in calls),
+                          bias=sum(call.out_elements for call in calls if call.bias))
     if family == "linear":
-        # addmm_flop: batch * input_dim * output_dim (the bias operand of addmm is not counted).
-        return _mac_count(linear=view.result.macs)
+        # addmm_flop: batch * input_dim * output_dim, "+ batch * output_dim" when the bias operand
+        # is not None (nn.Linear on a flat input with a bias runs as aten.addmm; without as aten.mm).
+        return _mac_count(linear=view.result.macs,
+                          bias=view.result.output_shape[0] if _has_bias(view) else 0)
     if family == "no_torch":
         return _fallback(view, "ptflops")
     return Count()
@@ -250,18 +368,17 @@ _THOP_UPSAMPLE = {"nearest": 1, "linear": 5, "bilinear": 11}
 
 
 def _count_thop(view: LayerView) -> Count:
-    # Lyken17/pytorch-OpCounter thop/profile.py register_hooks maps module types to the hooks in
-    # thop/vision/basic_hooks.py, whose formulas are in thop/vision/calc_func.py. Module types
-    # without a hook count 0 ("Treat it as zero Macs").
+    # Lyken17/pytorch-OpCounter, thop 0.1.1.post2209072238, thop/profile.py register_hooks maps
+    # module types to the hooks in thop/vision/basic_hooks.py, whose formulas are in
+    # thop/vision/calc_func.py. Module types without a hook count 0 ("Treat it as zero Macs"), and
+    # so do functional calls (F.adaptive_avg_pool2d in a forward(), torch.flatten, `a + b`).
     family, layer, out = _family(view), view.layer, view.result.output_shape
-    if family == "conv":
-        # count_convNd -> calculate_conv2d_flops: prod(output_size) * (in_c // g) * prod(kernel);
-        # bias not counted. A separable conv is two nn.Conv modules, counted the same way.
-        return _mac_count(conv=view.result.macs)
-    if family == "transposed":
-        # ConvTranspose also goes to count_convNd: per OUTPUT element, output numel * (in_c // g)
-        # * kernel, which over-counts a stride-s transposed conv by about s^d.
-        return _mac_count(conv=view.out_elements * (view.in_shape[0] // layer.groups) * _taps(view))
+    if family in ("conv", "transposed"):
+        # count_convNd -> calculate_conv2d_flops: prod(output_size) * (in_c // g) * prod(kernel),
+        # per module; bias not counted. ConvTranspose goes to the same hook, so it is counted per
+        # OUTPUT element, which over-counts a stride-s transposed conv by about s^d.
+        return _mac_count(conv=sum(call.out_elements * (call.in_shape[0] // call.groups) * call.taps
+                                   for call in _torch_convs(view)))
     if family == "linear":
         # count_linear -> calculate_linear: in_features * output numel (bias not counted).
         return _mac_count(linear=view.result.macs)
@@ -303,56 +420,47 @@ def _count_thop(view: LayerView) -> Count:
 
 # --- calflops (DeepSpeed's profiler rules) ------------------------------------------------------
 
-def _calflops_conv_bias_positions(view: LayerView) -> int:
-    """Output positions _conv_flops_compute computes for the bias: its own floor formula with
-    symmetric padding (padding='same' as d * (k - 1) // 2 on each side)."""
-    layer, sizes = view.layer, view.in_shape[1:]
-    axes = len(sizes)
-    padding = layer.padding
-    if isinstance(padding, list) and any(isinstance(p, list) for p in padding):
-        return view.out_positions  # asymmetric pads are an F.pad before the conv: the real size
-    kernels = _per_axis(layer.kernel_size, axes)
-    strides = _per_axis(layer.stride, axes)
-    dilations = _per_axis(layer.dilation, axes)
-    if padding == "same":
-        pads = [d * (k - 1) // 2 for d, k in zip(dilations, kernels)]
-    elif padding == "valid":
-        pads = [0] * axes
+def _calflops_conv(call: ConvCall) -> tuple[int, int]:
+    """(FLOPs, MACs) of one conv call by _conv_flops_compute / _conv_trans_flops_compute."""
+    sizes, kernels = call.in_shape[1:], call.weight_shape[2:]
+    if call.padding == "valid":
+        pads = (0,) * len(sizes)
+    elif call.padding == "same":
+        # calflops' own reading of 'same': d * (k - 1) // 2 on BOTH sides, so an odd total padding
+        # (even kernel) loses one output position per axis in its count (PyTorch pads the extra
+        # pixel after).
+        pads = tuple(d * (k - 1) // 2 for d, k in zip(call.dilation, kernels))
     else:
-        pads = _per_axis(padding, axes)
-    return prod((n + 2 * p - (d * (k - 1) + 1)) // s + 1
-                for n, p, d, k, s in zip(sizes, pads, dilations, kernels, strides))
+        pads = call.padding
+    # Both compute the forward-conv size from the input, even for a transposed conv.
+    dims = prod((n + 2 * p - (d * (k - 1) + 1)) // s + 1
+                for n, p, d, k, s in zip(sizes, pads, call.dilation, kernels, call.stride))
+    if call.transposed:
+        # out_channels = weight.shape[1] (already out / groups), divided by groups once more;
+        # MACs per INPUT position; the bias over the forward-conv size, weight.shape[1] channels.
+        out_channels = call.weight_shape[1]
+        macs = call.taps * call.in_shape[0] * (out_channels // call.groups) * prod(sizes)
+    else:
+        out_channels = call.weight_shape[0]
+        macs = call.taps * call.in_shape[0] * (out_channels // call.groups) * dims
+    return 2 * macs + (out_channels * dims if call.bias else 0), macs
 
 
 def _count_calflops(view: LayerView) -> Count:
-    # MrYxJ/calculate-flops.pytorch calflops/pytorch_ops.py: _patch_functionals wraps torch.nn.functional
-    # calls and each *_flops_compute returns (flops, macs). Calls it does not wrap count 0: sigmoid,
-    # tanh, hardswish (not in torch.nn.functional's wrapped set), nn.ReLU6 (it calls F.hardtanh, not
-    # F.relu6), log_softmax, torch.cat, and `a + b` / `a * b` (the operators are not torch.add /
-    # Tensor.add, which it wraps). The same formulas are DeepSpeed's flops profiler's.
+    # MrYxJ/calculate-flops.pytorch, calflops 0.3.2, calflops/pytorch_ops.py: _patch_functionals
+    # wraps torch.nn.functional calls and each *_flops_compute returns (flops, macs). Calls it does
+    # not wrap count 0: sigmoid, tanh, hardswish, F.pad, F.dropout, log_softmax, torch.cat,
+    # torch.flatten, nn.ReLU6 (it calls F.hardtanh, not the wrapped F.relu6), and `a + b` / `a * b`
+    # (the operators are not torch.add / Tensor.add, which it wraps). The model is put in eval mode
+    # (calflops/flops_counter.py). The same formulas are DeepSpeed's flops profiler's.
     family, layer = _family(view), view.layer
-    if family == "conv":
-        # _conv_flops_compute: macs = kernel * in_channels * (out_channels // groups) * output
-        # positions; flops = 2 * macs + out_channels * positions when there is a bias.
-        bias = view.result.output_shape[0] * _calflops_conv_bias_positions(view) if _has_bias(view) else 0
-        macs = view.result.macs
-        return Count(macs, tuple((k, v) for k, v in (("conv", 2 * macs), ("bias", bias)) if v))
-    if family == "transposed":
-        # _conv_trans_flops_compute: out_channels = weight.shape[1] (already out/groups) and
-        # filters_per_channel = out_channels // groups again; macs = kernel * in_channels *
-        # filters_per_channel * INPUT positions; the bias term uses the forward-conv size formula
-        # (n + 2p - d(k-1) - 1) // s + 1 on the input size, with weight.shape[1] channels.
-        groups = layer.groups
-        per_group = view.result.output_shape[0] // groups
-        macs = _taps(view) * view.in_shape[0] * (per_group // groups) * prod(view.in_shape[1:])
-        bias = 0
-        if _has_bias(view):
-            axes = view.spatial_axes
-            pads = [p[0] if isinstance(p, list) else p for p in _per_axis(layer.padding, axes)]
-            bias = per_group * prod(
-                (n + 2 * p - (d * (k - 1) + 1)) // s + 1
-                for n, p, d, k, s in zip(view.in_shape[1:], pads, _per_axis(layer.dilation, axes),
-                                         _per_axis(layer.kernel_size, axes), _per_axis(layer.stride, axes)))
+    if family in ("conv", "transposed"):
+        # _conv_flops_compute: macs = kernel * in_channels * (out_channels // groups) * its own
+        # output size (floor formula, symmetric padding); flops = 2 * macs + out_channels * output
+        # positions when there is a bias. _conv_trans_flops_compute: see _calflops_conv.
+        counts = [_calflops_conv(call) for call in _torch_convs(view)]
+        macs = sum(m for _, m in counts)
+        bias = sum(f for f, _ in counts) - 2 * macs
         return Count(macs, tuple((k, v) for k, v in (("conv", 2 * macs), ("bias", bias)) if v))
     if family == "linear":
         # _linear_flops_compute: macs = input numel * out_features; flops = 2 * macs (bias not counted).
@@ -383,8 +491,16 @@ def _count_calflops(view: LayerView) -> Count:
     if family == "softmax" and view.type == "softmax":
         # _softmax_flops_compute: input numel.
         return Count(0, (("softmax", view.in_elements),))
-    if family in ("no_torch", "lppool"):
-        # lp_pool runs through several wrapped calls whose mix depends on the PyTorch version.
+    if family == "lppool":
+        # nn.LPPool -> F.lp_pool{1,2,3}d (PyTorch 2.13 torch/nn/functional.py): avg_pool(x.pow(p))
+        # (wrapped: input numel), then (sign(out) * relu(abs(out))).mul(k).pow(1 / p): relu (wrapped:
+        # output numel) and Tensor.mul (wrapped, _mul_flops_compute with a scalar: output numel);
+        # `*`, pow, sign and abs are not wrapped. An infinite norm is max_pool(x.abs()): input numel.
+        if layer.norm_type in (float("inf"), float("-inf")):
+            return Count(0, (("pool", view.in_elements),))
+        return Count(0, (("pool", view.in_elements), ("activation", view.out_elements),
+                         ("mul", view.out_elements)))
+    if family == "no_torch":
         return _fallback(view, "calflops")
     return Count()
 
@@ -392,20 +508,18 @@ def _count_calflops(view: LayerView) -> Count:
 # --- torchinfo ------------------------------------------------------------------------------------
 
 def _count_torchinfo(view: LayerView) -> Count:
-    # TylerYep/torchinfo torchinfo/layer_info.py LayerInfo.calculate_macs: for every parameter named
-    # "weight" or "bias" of a module, if "Conv" is in the class name: param count * batch * output
-    # spatial positions, else batch * param count. So a conv counts its bias once per output
-    # element, a linear layer its bias once, batch norm / layer norm / PReLU their parameter count,
-    # and a transposed conv its weights once per OUTPUT position (about stride^d too many).
+    # TylerYep/torchinfo 1.8.0 torchinfo/layer_info.py LayerInfo.calculate_macs: for every
+    # parameter named "weight" or "bias" of a module, if "Conv" is in the class name: param count *
+    # batch * output spatial positions, else batch * param count; ModelStatistics sums leaf
+    # modules. So a conv counts its bias once per output element, a linear layer its bias once,
+    # batch norm / layer norm / PReLU their parameter count, and a transposed conv its weights once
+    # per OUTPUT position (about stride^d too many).
     family, layer = _family(view), view.layer
-    if family == "conv":
-        # nn.Conv (a separable conv is two of them, a spatially separable one two as well): weights
-        # times their output positions = rfcalc's MACs, plus bias x output positions.
-        return _mac_count(conv=view.result.macs, bias=view.out_elements if _has_bias(view) else 0)
-    if family == "transposed":
-        weights = view.in_shape[0] * (view.result.output_shape[0] // layer.groups) * _taps(view)
-        return _mac_count(conv=weights * view.out_positions,
-                          bias=view.out_elements if _has_bias(view) else 0)
+    if family in ("conv", "transposed"):
+        # Per nn.ConvNd / nn.ConvTransposeNd module of the rendition (a separable conv is two).
+        calls = _torch_convs(view)
+        return _mac_count(conv=sum(prod(call.weight_shape) * call.out_positions for call in calls),
+                          bias=sum(call.out_elements for call in calls if call.bias))
     if family == "linear":
         return _mac_count(linear=view.result.macs, bias=view.result.output_shape[0] if _has_bias(view) else 0)
     if family == "batchnorm":
@@ -432,17 +546,19 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("fvcore", "fvcore FlopCountAnalysis (default handles)",
             "MACs = fvcore's FlopCountAnalysis(...).total() (fvcore: one multiply-add = one flop)",
             ("counted: conv/transposed conv/linear MACs without bias; batch norm (eval) 2 per element "
-             "(1 without affine); layer norm 5 per element (4 without affine); adaptive average pooling "
-             "2-D (and global average pooling) 1 per input element; nearest upsampling 2-D 1 and "
-             "bilinear 4 per output element",
-             "not counted: activations, max/average pooling, add/multiply/concat, softmax, dropout, "
-             "1-D/3-D pooling and upsampling",
+             "(1 without affine; 5 / 4 without running stats); layer norm 5 per element (4 without "
+             "affine); adaptive average pooling 2-D (and global average pooling) 1 per input element; "
+             "nearest upsampling 2-D 1 and bilinear 4 per output element",
+             "not counted: convs with padding 'same' (stride 1) or 'valid' (PyTorch's string padding "
+             "runs as aten::_convolution_mode, which fvcore has no handle for), activations, max/average "
+             "pooling, add/multiply/concat, softmax, dropout, 1-D/3-D pooling and upsampling",
              "FLOPs = 2 x fvcore's count"),
             _count_fvcore),
-    Profile("ptflops", "ptflops (aten backend, the default)",
-            "MACs = ptflops get_model_complexity_info(..., as_strings=False)[0]",
+    Profile("ptflops", "ptflops (aten backend)",
+            "MACs = ptflops get_model_complexity_info(..., as_strings=False, backend='aten')[0] "
+            "(ptflops 0.7.5's default backend is 'pytorch', which counts differently)",
             ("counted: conv/transposed conv MACs plus 1 per output element for a bias; linear MACs "
-             "(its bias not counted); nothing else",
+             "plus 1 per output for a bias; nothing else",
              "FLOPs = 2 x ptflops' MACs"),
             _count_ptflops),
     Profile("thop", "thop profile()",
@@ -460,11 +576,13 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("calflops", "calflops / DeepSpeed flops profiler",
             "MACs and FLOPs = calflops calculate_flops(..., output_as_string=False) macs and flops",
             ("MACs: conv/transposed conv/linear only (transposed conv with groups g: divided by g once "
-             "more, as calflops does)",
+             "more, as calflops does; a conv with padding 'same' and an even kernel: one output "
+             "position per axis fewer, as calflops computes it)",
              "FLOPs: 2 x MACs, plus conv bias 1 per output element (linear bias not counted); ReLU, "
              "LeakyReLU, ELU, PReLU, SiLU, GELU 1 per element; batch norm 2 per element (eval, affine); "
-             "layer norm 5; max/avg/adaptive/global pooling 1 per INPUT element; softmax 1 per element; "
-             "upsampling: the input numel (scale factor) or the size itself",
+             "layer norm 5; max/avg/adaptive/global pooling 1 per INPUT element; LP pooling 1 per input "
+             "element + 2 per output element; softmax 1 per element; upsampling: the input numel "
+             "(scale factor) or the size itself",
              "not counted: sigmoid, tanh, hardswish, ReLU6, log-softmax, add/multiply (a + b), concat"),
             _count_calflops),
     Profile("torchinfo", "torchinfo summary() 'Mult-Adds'",

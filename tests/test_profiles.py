@@ -116,6 +116,23 @@ def test_fvcore_spec_c():
     assert profiled(SPEC_C, "fvcore").totals.macs == 4036
 
 
+def test_fvcore_does_not_count_convs_with_string_padding():
+    # nn.Conv2d(padding='same' / 'valid') runs as aten::_convolution_mode, which has no fvcore handle.
+    # Input 2x6x6. same: 3 out, 3x3 -> 3x6x6 = 108 outputs x 2 x 9 = 1944 MACs, counted 0 (noted);
+    # valid: 2 out, 3x3 -> 2x4x4 = 32 x 3 x 9 = 864, counted 0; pad 1, stride 2: 2x2x2 = 8 x 2 x 9 =
+    # 144, counted. Total 144.
+    text = textwrap.dedent("""
+        input: {shape: [2, 6, 6]}
+        layers:
+          - {name: same, type: conv2d, out_channels: 3, kernel_size: 3, padding: same}
+          - {name: valid, type: conv2d, out_channels: 2, kernel_size: 3, padding: valid}
+          - {name: ints, type: conv2d, out_channels: 2, kernel_size: 3, stride: 2, padding: 1}
+        """)
+    report = profiled(text, "fvcore")
+    assert {layer.name: layer.macs for layer in report.layers} == {"same": 0, "valid": 0, "ints": 144}
+    assert any("_convolution_mode" in note for note in report.layers[0].notes)
+
+
 def test_fvcore_batchnorm_without_affine_is_one_per_element():
     # batchnorm2d affine false on 3x8x8 = 192 elements: 192 x 1.
     text = "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: batchnorm2d, affine: false}\n"
@@ -125,9 +142,13 @@ def test_fvcore_batchnorm_without_affine_is_one_per_element():
 # --- ptflops (aten): conv MACs + 1 per output element for a bias; linear MACs --------------------
 
 def test_ptflops():
-    # A: conv 6912 + bias 256 output elements + fc 40 (addmm: bias not counted) = 7208.
+    # A: conv 6912 + bias 256 output elements + fc 40 + fc bias 10 = 7218. (This test used to expect
+    # 7208, from a reading of an older aten_ops.py in which addmm_flop ignored the bias; ptflops
+    # 0.7.5's addmm_flop adds batch * output_dim when the bias operand is present, and running
+    # ptflops on this network gives 7218: tests/test_profile_tools.py.)
     assert per_layer(SPEC_A, "ptflops")["conv"] == 6912 + 256
-    assert profiled(SPEC_A, "ptflops").totals.macs == 7208
+    assert per_layer(SPEC_A, "ptflops")["fc"] == 40 + 10
+    assert profiled(SPEC_A, "ptflops").totals.macs == 7218
     # B: transposed conv 384 + bias on its 192 outputs = 576; nothing else.
     assert profiled(SPEC_B, "ptflops").totals.macs == 576
     # C: no bias: 3600.
@@ -191,6 +212,27 @@ def test_calflops_spec_b():
     assert {layer.name: layer.flops for layer in report.layers} == {
         "up": 780, "near": 192, "act": 768, "soft": 768, "norm": 3840}
     assert report.totals.macs == 384
+
+
+def test_calflops_same_padding_with_an_even_kernel():
+    # _conv_flops_compute reads padding='same' as d * (k - 1) // 2 = 1 on both sides for k = 4, so
+    # its output size is (9 + 2 - 4) // 1 + 1 = 8, not PyTorch's 9: MACs 16 taps x 2 in x 3 out x
+    # 8 x 8 = 6144 (true: 7776); FLOPs 2 x 6144 + bias 3 x 64 = 12480.
+    text = "input: {shape: [2, 9, 9]}\nlayers:\n  - {type: conv2d, out_channels: 3, kernel_size: 4, padding: same}\n"
+    report = profiled(text, "calflops")
+    assert report.totals.macs == 6144
+    assert report.totals.flops == 12480
+
+
+def test_calflops_lppool():
+    # F.lp_pool2d = avg_pool2d(x.pow(2)) (input numel 4 x 8 x 8 = 256), then relu and Tensor.mul on
+    # the 4 x 4 x 4 = 64 outputs: 256 + 64 + 64 = 384.
+    text = textwrap.dedent("""
+        input: {shape: [4, 8, 8]}
+        layers:
+          - {name: lp, type: lppool2d, kernel_size: 2}
+        """)
+    assert profiled(text, "calflops").totals.flops == 384
 
 
 def test_calflops_skips_sigmoid_relu6_and_plus():
