@@ -51,6 +51,9 @@ def spec_json_schema() -> dict[str, Any]:
             "properties": {**_NODE_PROPERTIES, "block": {"type": "string"}, "args": {"type": "object"},
                            "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, _EXPRESSION]}},
             "description": "a use of a block defined under `blocks`"}
+    # The layer types are disjoint on `type`, so anyOf (which stops at the first match) says the same
+    # as pydantic's oneOf and validates many times faster.
+    layer_schema["anyOf"] = layer_schema.pop("oneOf")
     defs["LayerItem"] = {"anyOf": [layer_schema, group, call]}
     document["properties"]["layers"] = {"type": "array", "items": item, "minItems": 1}
     defs["BlockSpec"]["properties"]["layers"] = {"type": "array", "items": item, "minItems": 1}

@@ -124,8 +124,13 @@ def test_schema_accepts_the_bundled_specs():
     import yaml
 
     schema = spec_json_schema()
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
     for path in sorted((ROOT / "specs").glob("*.yaml")):
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+        validator.validate(yaml.safe_load(path.read_text()))
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({"input": {"shape": [3, 8, 8]}, "layers": [{"type": "conv2d", "kernel_sise": 3}]})
 
 
 def test_python_api():
