@@ -21,8 +21,18 @@ class _State:
     """What flows along an edge: the tensor's shape and what its units see of the network input."""
 
     shape: tuple[int, ...]
-    fields: Fields
+    fields: Fields  # per axis, the union over terms: r, j and start come from it
     rf: tuple[AxisRF, ...] = ()
+    terms: Optional[tuple[ax.Term, ...]] = None  # when set: the exact union of per-axis products
+    boxes: tuple[ax.Box, ...] = ()  # when fields is None: the input pixels every unit depends on
+
+    def exact_terms(self) -> tuple[ax.Term, ...]:
+        """The terms whose union is exactly what each unit sees."""
+        return self.terms if self.terms is not None else (self.fields,)
+
+    def seen(self) -> tuple[ax.Box, ...]:
+        """Input pixels that some unit of this tensor depends on."""
+        return self.boxes if self.fields is None else ax.seen_boxes(self.exact_terms())
 
 
 def analyze(spec: Spec) -> Report:
@@ -40,16 +50,18 @@ def analyze(spec: Spec) -> Report:
         try:
             facts = node.layer.facts([s.shape for s in sources])
             fields, merge_warnings = _propagate(node, sources, facts)
+            terms, boxes, term_notes = _exact_sets(sources, facts)
         except LayerError as exc:
             message = str(exc)
             if len(sources) > 1:
                 message += " (inputs: " + ", ".join(f"'{name}' {list(state.shape)}"
                                                     for name, state in zip(node.inputs, sources)) + ")"
             raise SpecError(message, node.location, layer_label(node.index, node.name, node.layer.type)) from None
-        rf = _axis_rfs(fields, input_sizes)
-        states[node.name] = _State(facts.output_shape, fields, rf)
+        rf = _axis_rfs(fields, input_sizes, boxes)
+        states[node.name] = state = _State(facts.output_shape, fields, rf, terms, boxes)
         dropped[node.name] = facts.dropped
         params, notes = _own_params(node, facts.params, param_counts)
+        notes += term_notes
         warnings = list(facts.warnings) + merge_warnings + _gridding(rf, sources)
         if first_beyond_input is None and any(r.size_max > n for r, n in zip(rf, input_sizes)):
             first_beyond_input = node.name
@@ -62,7 +74,7 @@ def analyze(spec: Spec) -> Report:
             node.index, node.name, node.layer.type, node.inputs, facts.output_shape, rf, params,
             params if node.trainable else 0, facts.buffers if not node.share_params_with else 0,
             facts.macs, ops, prod(facts.output_shape) * element_bytes, tuple(warnings), tuple(notes),
-            node.location, fields))
+            node.location, fields, state.exact_terms() if fields is not None else None, boxes))
     drop_warnings, drop_notes = _dropped_pixels(spec, states, dropped)
     results = [replace(r, warnings=tuple(drop_warnings.get(r.name, ())) + r.warnings,
                        notes=tuple(drop_notes.get(r.name, ())) + r.notes) for r in results]
@@ -89,6 +101,28 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[s
             warnings.append(f"axis {axis}: misaligned branches: {misaligned}; the merged RF is their union")
         merged.append(ax.advance(own, n, ax.unite(branches)))
     return tuple(merged), warnings
+
+
+MAX_TERMS = 16  # separate branch shapes kept exactly; beyond, the per-axis hull stands for them
+
+
+def _exact_sets(sources: list[_State], facts) -> tuple[Optional[tuple[ax.Term, ...]], tuple[ax.Box, ...], list[str]]:
+    """(terms, boxes, notes) of the layer's output: the exact N-D sets its units see."""
+    if facts.axis_maps is None or any(s.fields is None for s in sources):
+        boxes = ax.absorb([box for s in sources for box in s.seen()], ax.box_contains)
+        return None, tuple(boxes), []
+    if len(sources) == 1 and sources[0].terms is None:
+        return None, (), []
+    sizes = facts.output_shape[1:]
+    terms = [tuple(ax.advance(own, n, field) for own, n, field in zip(facts.axis_maps, sizes, term))
+             for s in sources for term in s.exact_terms()]
+    terms = ax.absorb(terms, ax.term_contains)
+    if len(terms) == 1:
+        return None, (), []
+    if len(terms) > MAX_TERMS:
+        return None, (), [f"units see a union of {len(terms)} differently shaped regions; the per-axis hull "
+                          f"stands for it (exact up to {MAX_TERMS})"]
+    return tuple(terms), (), []
 
 
 def _misalignment(names, patterns: list[ax.AxisMap]) -> Optional[str]:
@@ -147,10 +181,13 @@ def _fmt(value) -> str:
     return format_fraction(Fraction(value)) if value is not None else "-"
 
 
-def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...]) -> tuple[AxisRF, ...]:
-    """The r/j/start summary of each axis's border-free pattern."""
+def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...], boxes: tuple[ax.Box, ...] = ()) -> tuple[AxisRF, ...]:
+    """The r/j/start summary of each axis's border-free pattern; for whole-input layers, r is the
+    input size and the support the pixels actually reached."""
     if fields is None:
-        return tuple(AxisRF(n, n, None, Fraction(n, 2), Fraction(0), n, n, True, True) for n in input_sizes)
+        seen = [ax.count(ax.merge_intervals(p for box in boxes for p in box[axis])) for axis in range(len(input_sizes))]
+        return tuple(AxisRF(n, n, None, Fraction(n, 2), Fraction(0), k, k, True, True)
+                     for n, k in zip(input_sizes, seen))
     rfs = []
     for amap in (f.pattern for f in fields):
         extents = [(p[-1][1] - p[0][0] + 1) if p else 0 for p in amap.phases]

@@ -236,3 +236,49 @@ def unite(fields: list[AxisField]) -> AxisField:
 def _indices(intervals: Intervals) -> Iterable[int]:
     for lo, hi in intervals:
         yield from range(lo, hi + 1)
+
+
+# --- N-D: what a unit sees is a union of per-axis products ---------------------------------------
+# A layer acts on each axis separately, so one branch's units see a product of per-axis sets (a
+# "term"). A merge unites branches, and the union of products is generally not a product (a 1x5 and
+# a 5x1 branch see a cross), so after merges a tensor carries several terms.
+
+Term = tuple[AxisField, ...]
+Box = tuple[Intervals, ...]  # a product of per-axis index sets
+
+
+def _subset(small: Intervals, big: Intervals) -> bool:
+    return not small or merge_intervals(small + big) == big
+
+
+def term_contains(outer: Term, inner: Term) -> bool:
+    """True when, at every position, inner's set is inside outer's (checked axis by axis)."""
+    return all(a == b or all(_subset(b.sees(o), a.sees(o)) for o in range(a.units))
+               for a, b in zip(outer, inner))
+
+
+def box_contains(outer: Box, inner: Box) -> bool:
+    """True when the box `inner` lies inside `outer`."""
+    return all(_subset(b, a) for a, b in zip(outer, inner))
+
+
+def absorb(items: list, contains) -> list:
+    """The items that no other item contains (duplicates kept once)."""
+    kept: list = []
+    for item in items:
+        if any(k == item or contains(k, item) for k in kept):
+            continue
+        kept = [k for k in kept if not contains(item, k)] + [item]
+    return kept
+
+
+def boxes_at(terms: tuple[Term, ...], position: tuple[int, ...]) -> tuple[Box, ...]:
+    """The exact set seen by the unit at `position`, as a union of boxes."""
+    boxes = (tuple(field.sees(o) for field, o in zip(term, position)) for term in terms)
+    return tuple(box for box in boxes if all(box))
+
+
+def seen_boxes(terms: tuple[Term, ...]) -> tuple[Box, ...]:
+    """Everything any unit sees (what a flatten or global pooling layer then depends on)."""
+    boxes = (tuple(field.seen_by_any() for field in term) for term in terms)
+    return tuple(absorb([box for box in boxes if all(box)], box_contains))

@@ -14,6 +14,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "check": "rfcalc.budgets:check",
     "diff": "rfcalc.diff:diff",
     "sizes": "rfcalc.sizes:sizes",
+    "verify": "rfcalc.verify:verify",
+    "erf": "rfcalc.verify:erf",
 }
 
 

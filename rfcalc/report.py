@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Optional
 
+from .axis import boxes_at
 from .errors import Location
 
 SCHEMA_VERSION = 1
@@ -67,6 +68,15 @@ class LayerResult:
     # Per output axis, exactly which input pixels each unit sees (None: the whole input); for
     # verification and tests, not part of the JSON.
     fields: Optional[tuple] = field(default=None, repr=False, compare=False)
+    # The exact N-D sets: a union of per-axis products (terms), or for layers without spatial axes
+    # the boxes of input pixels every unit depends on.
+    terms: Optional[tuple] = field(default=None, repr=False, compare=False)
+    boxes: tuple = field(default=(), repr=False, compare=False)
+
+    def sees(self, position: tuple[int, ...]) -> tuple:
+        """Exactly which input pixels the unit at `position` depends on, as a union of boxes
+        (each a tuple of per-axis interval tuples)."""
+        return self.boxes if self.fields is None else boxes_at(self.terms, position)
 
     @property
     def flops(self) -> int:

@@ -69,6 +69,7 @@ class Run:
     batch: int
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
+    peak_bytes: int = 0  # largest total of live tensors (spec dtype), each freed after its last consumer
 
 
 class Network:
@@ -115,10 +116,7 @@ class Network:
         peak, where = 0, INPUT
         for node in self.spec.nodes:
             inputs = sum(size[name] for name in node.inputs)
-            workspace = inputs + 2 * size[node.name] + 2 * CHUNK_BYTES
-            if node.layer.type.startswith("locally_connected"):
-                kernel = self.kernels[node.index]
-                workspace += prod(kernel.grid.counts) * kernel.grid.taps * kernel.c_in * item * 2
+            workspace = inputs + 2 * size[node.name] + 2 * CHUNK_BYTES  # padded copy, temporaries, im2col
             if live + size[node.name] + workspace > peak:
                 peak, where = live + size[node.name] + workspace, node.name
             live += size[node.name]
@@ -174,13 +172,16 @@ class Network:
 
     # -- running ---------------------------------------------------------------------------------
     def forward(self, weights: Weights, x: np.ndarray, keep: bool = False, max_memory: Optional[int] = None,
-                on_layer: Optional[Callable[[int], None]] = None) -> Run:
-        """Run every node in order, measuring each; keep all tensors when `keep` (for backward)."""
+                on_layer: Optional[Callable[[int], None]] = None, until: Optional[int] = None) -> Run:
+        """Run the nodes in order (up to node index `until`), measuring each; keep all tensors when
+        `keep` (for backward)."""
         tensors = {INPUT: x}
         measures = []
         item = element_bytes(self.spec.input.dtype)
         started = time.perf_counter()
-        for node, kernel in zip(self.spec.nodes, self.kernels):
+        stop = len(self.kernels) if until is None else until + 1
+        live = peak = x.size * item
+        for node, kernel in zip(self.spec.nodes[:stop], self.kernels[:stop]):
             ops = OpCounter()
             begin = time.perf_counter()
             y = kernel.forward([tensors[name] for name in node.inputs], weights.prepared[node.name], ops)
@@ -195,20 +196,23 @@ class Network:
                 sum(a.size for a in weights.buffers[node.name].values()), ops.core, ops.overhead,
                 y.size, y.size * item, seconds))
             tensors[node.name] = y
-            if not keep:
-                for name in set(node.inputs):
-                    if self.last_use.get(name) == node.index and name != INPUT:
+            live += y.size * item
+            peak = max(peak, live)
+            for name in set(node.inputs):
+                if self.last_use.get(name) == node.index:
+                    live -= tensors[name].size * item
+                    if not keep:
                         del tensors[name]
             if max_memory is not None:
-                live = sum(t.nbytes for t in tensors.values())
-                if live > max_memory:
+                held = sum(t.nbytes for t in tensors.values())
+                if held > max_memory:
                     from ..units import format_bytes
 
-                    raise MemoryLimitError(f"{self.spec.name}: live tensors reached {format_bytes(live)} at layer "
+                    raise MemoryLimitError(f"{self.spec.name}: live tensors reached {format_bytes(held)} at layer "
                                            f"'{node.name}', over --max-memory {format_bytes(max_memory)}")
             if on_layer is not None:
                 on_layer(node.index)
-        return Run(measures, self.batch, tensors if keep else {}, time.perf_counter() - started)
+        return Run(measures, self.batch, tensors if keep else {}, time.perf_counter() - started, peak)
 
     def backward(self, weights: Weights, run: Run, seeds: dict[str, np.ndarray]) -> np.ndarray:
         """Gradient with respect to the network input, given gradients at some nodes' outputs."""

@@ -74,15 +74,16 @@ class AxisWindow:
     def outputs(self) -> int:
         """Number of windows (PyTorch's pooling_output_shape rule when ceil_mode)."""
         span = self.size + self.before + self.after - self.extent
-        if span < 0:
+        if self.ceil_mode:
+            count = -(-span // self.stride) + 1
+            # PyTorch: the last window must start inside the input or the left padding.
+            if (count - 1) * self.stride >= self.size + self.before:
+                count -= 1
+        else:
+            count = span // self.stride + 1
+        if count < 1:
             raise KernelError(f"window of extent {self.extent} does not fit the padded length "
                               f"{self.size + self.before + self.after}")
-        if not self.ceil_mode:
-            return span // self.stride + 1
-        count = -(-span // self.stride) + 1
-        # PyTorch: the last window must start inside the input or the left padding.
-        if (count - 1) * self.stride >= self.size + self.before:
-            count -= 1
         return count
 
     @property
@@ -121,7 +122,8 @@ class Resampling:
 
 def resampling(n_in: int, n_out: int, mode: str, align_corners: Optional[bool],
                scale: Optional[Fraction]) -> Resampling:
-    """PyTorch's source-index rules (area_pixel_compute_source_index, nearest_idx), in exact arithmetic.
+    """PyTorch's source-index rules (area_pixel_compute_source_index, nearest_neighbor_compute_source_index),
+    in exact arithmetic.
 
     `scale` is 1/scale_factor when the user gave a scale factor (PyTorch then uses it, not
     n_in/n_out), else None.
@@ -129,14 +131,12 @@ def resampling(n_in: int, n_out: int, mode: str, align_corners: Optional[bool],
     o = np.arange(n_out, dtype=np.int64)
     ratio = scale if scale is not None else Fraction(n_in, n_out)
     if mode == "nearest":
-        if n_out == n_in:
-            low = o
-        elif n_out == 2 * n_in:  # ATen's nearest_idx shortcut, whatever the scale factor
-            low = o >> 1
-        else:
-            low = np.minimum((o * ratio.numerator) // ratio.denominator, n_in - 1)
+        low = np.minimum((o * ratio.numerator) // ratio.denominator, n_in - 1)
         ones = np.ones(n_out)
         return Resampling(low, low, ones, np.zeros(n_out), np.ones(n_out, bool))
+    if n_out == n_in:  # ATen's linear kernels copy an axis whose size does not change, whatever the scale
+        ones = np.ones(n_out)
+        return Resampling(o, o, ones, np.zeros(n_out), np.ones(n_out, bool))
     if align_corners:
         if n_out > 1:
             num, den = o * (n_in - 1), np.full(n_out, n_out - 1, dtype=np.int64)

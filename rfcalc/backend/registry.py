@@ -76,16 +76,17 @@ class Kernel:
 
     def init_params(self, rng: np.random.Generator, dtype: np.dtype) -> tuple[Params, Params]:
         """Random parameters and buffers (He-style scale by fan-in for weights)."""
-        params = {name: self.init_array(name, shape, rng).astype(dtype) for name, shape in self.param_shapes().items()}
-        buffers = {name: self.init_array(name, shape, rng).astype(dtype)
+        params = {name: self.init_array(name, shape, rng).astype(dtype, copy=False)
+                  for name, shape in self.param_shapes().items()}
+        buffers = {name: self.init_array(name, shape, rng).astype(dtype, copy=False)
                    for name, shape in self.buffer_shapes().items()}
         return params, buffers
 
     def init_array(self, name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
         """One random parameter array; weights scaled by sqrt(2 / fan_in)."""
         if name == "bias":
-            return rng.normal(0.0, 0.1, shape)
-        return rng.normal(0.0, np.sqrt(2.0 / max(self.fan_in(), 1)), shape)
+            return normal(rng, shape, 0.1)
+        return normal(rng, shape, np.sqrt(2.0 / max(self.fan_in(), 1)))
 
     def fan_in(self) -> int:
         """Inputs feeding one output (for weight scaling)."""
@@ -108,6 +109,10 @@ class Kernel:
         """Masks of the inputs that the output mask depends on (see module docstring)."""
         raise NotImplementedError
 
+    def pointwise(self) -> bool:
+        """True when `depends` is the identity: each unit sees exactly what its input's unit sees."""
+        return False
+
     # -- helpers -------------------------------------------------------------------------------
     @property
     def spatial_in(self) -> Shape:
@@ -129,6 +134,11 @@ class Kernel:
             raise KernelError(f"{self.layer.type} needs an input with spatial axes; got shape {list(shape)}")
         if wanted is not None and len(shape) - 1 != wanted:
             raise KernelError(f"{self.layer.type} needs {wanted} spatial axes; got shape {list(shape)}")
+
+
+def normal(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    """Zero-mean normal values (drawn in float32: fast for the large weight arrays)."""
+    return rng.standard_normal(shape, dtype=np.float32) * np.float32(scale)
 
 
 def elements(shape: Shape) -> int:

@@ -77,10 +77,19 @@ def pad_spatial(x: np.ndarray, pads: tuple[tuple[int, int], ...], value: float =
     """x (batch, *spatial, C) padded on the spatial axes with a constant."""
     if not any(b or a for b, a in pads):
         return x
-    return np.pad(x, ((0, 0),) + tuple(pads) + ((0, 0),), constant_values=value)
+    shape = (x.shape[0], *(n + b + a for n, (b, a) in zip(x.shape[1:-1], pads)), x.shape[-1])
+    out = np.empty(shape, dtype=x.dtype)
+    inner = (slice(None),) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[1:-1], pads)) + (slice(None),)
+    out[inner] = x
+    for axis, (n, (b, a)) in enumerate(zip(x.shape[1:-1], pads), 1):  # fill only the border slabs
+        for border in (slice(0, b), slice(b + n, b + n + a)):
+            index = [slice(None)] * out.ndim
+            index[axis] = border
+            out[tuple(index)] = value
+    return out
 
 
-def _pieces(batch: int, counts: tuple[int, ...], bytes_per_window: int) -> Iterator[tuple[slice, slice]]:
+def pieces(batch: int, counts: tuple[int, ...], bytes_per_window: int) -> Iterator[tuple[slice, slice]]:
     """(batch slice, rows slice) pieces whose im2col buffer stays under CHUNK_BYTES."""
     per_row = bytes_per_window * prod(counts[1:])
     per_sample = per_row * counts[0]
@@ -111,7 +120,7 @@ def correlate(buf: np.ndarray, grid: Grid, weight: np.ndarray, ops: OpCounter) -
         _grouped_matmul(view.reshape(-1, 1, channels), weight, out.reshape(-1, groups * cout_g), ops)
         return out
     windows = grid.windows(buf)
-    for batches, rows in _pieces(batch, grid.counts, taps * channels * buf.itemsize):
+    for batches, rows in pieces(batch, grid.counts, taps * channels * buf.itemsize):
         cols = windows[batches, rows]
         target = out[batches, rows].reshape(-1, groups * cout_g)
         _grouped_matmul(cols.reshape(-1, taps, channels), weight, target, ops)
@@ -165,7 +174,7 @@ def scatter_correlate(src: np.ndarray, grid: Grid, weight: np.ndarray, buf: np.n
         return
     wt = np.ascontiguousarray(np.moveaxis(weight.reshape(groups, taps * cbuf_g, csrc_g), -1, -2))
     tap_list = list(grid.tap_offsets())
-    for batches, rows in _pieces(batch, grid.counts, taps * groups * cbuf_g * src.itemsize):
+    for batches, rows in pieces(batch, grid.counts, taps * groups * cbuf_g * src.itemsize):
         piece = src[batches, rows]
         lead = piece.shape[:-1]
         flat = piece.reshape(-1, groups, csrc_g)

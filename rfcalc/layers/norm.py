@@ -29,14 +29,17 @@ class BatchNorm(LayerModel):
         if self.num_features is not None and self.num_features != channels:
             raise LayerError(f"num_features is {self.num_features} but the input has {channels} channels")
         base = elementwise_facts(shape, mul=1, add=1)
+        warnings = () if self.track_running_stats else (
+            "track_running_stats: false: PyTorch normalises with each batch's own statistics even in eval "
+            "mode; rfcalc counts the inference form (1 mul + 1 add per element), which undercounts that",)
         return LayerFacts(shape, base.axis_maps, params=2 * channels * self.affine,
-                          buffers=2 * channels * self.track_running_stats, ops=base.ops)
+                          buffers=2 * channels * self.track_running_stats, ops=base.ops, warnings=warnings)
 
 
 class LayerNorm(LayerModel):
-    """Layer normalisation over the trailing `normalized_shape` (default: the whole sample).
-    Per element: 3 adds (mean, centring, variance), 1 mul (square), 1 div; per group 2 divs and a
-    square root (exp kind); the affine part adds 1 mul + 1 add per element."""
+    """Layer normalisation over the trailing `normalized_shape` (default: the whole sample), per group
+    of g elements: mean (g - 1 adds, 1 div), centring (g adds), variance (g muls, g - 1 adds, 1 div),
+    + eps (1 add), square root (1 exp kind), g divs; the affine part adds g muls and g adds."""
 
     type: Literal["layernorm"]
     category: ClassVar = "normalisation"
@@ -57,7 +60,7 @@ class LayerNorm(LayerModel):
         maps = tuple(explicit_map([((0, n - 1),)], 0) if 1 + axis >= first_normalized else IDENTITY
                      for axis, n in enumerate(shape[1:]))
         affine = int(self.elementwise_affine)
-        ops = {"add": 3 * elements + affine * elements, "mul": elements + affine * elements,
+        ops = {"add": 3 * elements - groups + affine * elements, "mul": elements + affine * elements,
                "div": elements + 2 * groups, "exp": groups}
         return LayerFacts(shape, maps, params=2 * group * affine, ops=ops)
 

@@ -64,8 +64,9 @@ class AvgPool(WindowPool):
 
 
 class LPPool(WindowPool):
-    """LP pooling (power average, L2 pooling for norm_type 2): (sum x^p)^(1/p) over each window;
-    k multiplications (powers), k - 1 adds and one root (exp kind) per output."""
+    """LP pooling (power average, L2 pooling for norm_type 2): (sum x^p)^(1/p) over each window.
+    x^p once per input element (a mul for p = 2, an exp-kind power otherwise, nothing for p = 1);
+    k - 1 adds and one root (exp kind; none for p = 1) per output."""
 
     type: Literal["lppool", "lppool1d", "lppool2d", "lppool3d"]
     norm_type: float = 2.0
@@ -73,7 +74,12 @@ class LPPool(WindowPool):
     padding: Literal[0] = 0
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        return self.pool_facts(inputs[0], mul=lambda k: k, add=lambda k: k - 1, exp=lambda k: 1)
+        root = 0 if self.norm_type == 1 else 1
+        facts = self.pool_facts(inputs[0], add=lambda k: k - 1, exp=lambda k: root)
+        powers = 0 if self.norm_type == 1 else prod(inputs[0])
+        power_kind = "mul" if self.norm_type == 2 else "exp"
+        ops = {**facts.ops, power_kind: facts.ops.get(power_kind, 0) + powers}
+        return replace(facts, ops={k: v for k, v in ops.items() if v})
 
 
 def adaptive_bounds(o: int, n_in: int, n_out: int) -> tuple[int, int]:

@@ -123,7 +123,7 @@ class Upsample(LayerModel):
         if len(scales) != ndim or min(scales) <= 0:
             raise LayerError(f"scale_factor {self.scale_factor} must give one positive factor per axis ({ndim})")
         scale = Fraction(str(scales[axis]))
-        out = floor(n * scale)
+        out = floor(n * float(scales[axis]))  # PyTorch computes the size in floating point
         if out < 1:
             raise LayerError(f"scale_factor {scales[axis]} shrinks axis {axis} of size {n} to nothing")
         return out, 1 / scale
@@ -132,6 +132,8 @@ class Upsample(LayerModel):
         """Which inputs each output reads (exact rational coordinates; zero-weight taps excluded)."""
         if self.mode == "nearest":
             return ratio_map_exact(ratio, lambda q: (((q * ratio).__floor__(),) * 2,))
+        if out == n:  # PyTorch copies an axis whose size does not change in the linear modes
+            return IDENTITY
         if self.align_corners:
             if out == 1:
                 return AxisMap(1, 0, (((0, 0),),))

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..counting import OpCounter
 from ..geometry import AxisWindow, KernelError, per_axis, resolve_padding
-from ..registry import Kernel, Params, Shape, register
-from ..window import Grid, correlate, gather_or, pad_spatial, scatter_correlate, scatter_or
+from ..registry import Kernel, Shape, normal, register
+from ..window import Grid, correlate, gather_or, pad_spatial, pieces, scatter_correlate, scatter_or
 
 
 def _window_setup(kernel: Kernel, ceil_mode: bool = False, stride_default=None):
@@ -193,9 +193,9 @@ class SeparableConvKernel(_Channels):
 
     def init_array(self, name, shape, rng):
         if name == "depthwise_weight":
-            return rng.normal(0.0, np.sqrt(2.0 / self.grid.taps), shape)
+            return normal(rng, shape, np.sqrt(2.0 / self.grid.taps))
         if name == "pointwise_weight":
-            return rng.normal(0.0, np.sqrt(2.0 / self.mid), shape)
+            return normal(rng, shape, np.sqrt(2.0 / self.mid))
         return super().init_array(name, shape, rng)
 
     def forward(self, xs, p, ops):
@@ -254,7 +254,7 @@ class SpatiallySeparableKernel(_Channels):
 
     def init_array(self, name, shape, rng):
         if name.startswith("weight"):
-            return rng.normal(0.0, np.sqrt(2.0 / (shape[-2] * prod(shape[1:-2]))), shape)
+            return normal(rng, shape, np.sqrt(2.0 / (shape[-2] * prod(shape[1:-2]))))
         return super().init_array(name, shape, rng)
 
     def forward(self, xs, p, ops):
@@ -304,15 +304,22 @@ class LocallyConnectedKernel(_Channels):
 
     def forward(self, xs, p, ops):
         x = pad_spatial(xs[0], self.pads)
-        batch = x.shape[0]
-        cols = self.grid.windows(x).reshape(batch, self.positions, -1)  # im2col copy
-        a = cols.transpose(1, 0, 2)
-        result = np.matmul(a, p["weight"])  # (positions, batch, C_out)
-        ops.matmul_macs(a.shape, p["weight"].shape)
-        if "bias" in p:
-            result += p["bias"][:, None, :]
-            ops.count("add", result.size)
-        return np.ascontiguousarray(result.transpose(1, 0, 2)).reshape(batch, *self.grid.counts, self.c_out)
+        batch, taps = x.shape[0], self.grid.taps
+        windows = self.grid.windows(x)
+        rest = prod(self.grid.counts[1:])
+        out = np.empty((batch, *self.grid.counts, self.c_out), dtype=x.dtype)
+        flat_out = out.reshape(batch, self.positions, self.c_out)
+        for batches, rows in pieces(batch, self.grid.counts, taps * self.c_in * x.itemsize):
+            cols = windows[batches, rows]
+            lo, hi = rows.start * rest, rows.stop * rest
+            a = cols.reshape(cols.shape[0], hi - lo, taps * self.c_in).transpose(1, 0, 2)  # im2col copy
+            result = np.matmul(a, p["weight"][lo:hi])  # (positions, batch, C_out): one filter per position
+            ops.matmul_macs(a.shape, p["weight"][lo:hi].shape)
+            if "bias" in p:
+                result += p["bias"][lo:hi, None, :]
+                ops.count("add", result.size)
+            flat_out[batches, lo:hi] = result.transpose(1, 0, 2)
+        return out
 
     def backward(self, grad, xs, y, p):
         batch = grad.shape[0]

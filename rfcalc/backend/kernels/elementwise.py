@@ -26,6 +26,9 @@ class _SameShape(Kernel):
     def depends(self, mask):
         return [mask]
 
+    def pointwise(self) -> bool:
+        return True
+
 
 def _sigmoid(x: np.ndarray, ops: OpCounter) -> np.ndarray:
     """1 / (1 + exp(-x)): one exp, one add, one division (negation is free)."""
@@ -274,6 +277,9 @@ class SoftmaxKernel(_SameShape):
             return [mask]
         return [reduce_or(mask, (self.axis - 1,))]
 
+    def pointwise(self) -> bool:
+        return self.axis == -1
+
 
 @register
 class BatchNormKernel(_SameShape):
@@ -318,7 +324,9 @@ class BatchNormKernel(_SameShape):
         if "scale" in p:
             ops.count("mul", x.size)
             ops.count("add", x.size)
-            return x * p["scale"] + p["shift"]
+            out = np.multiply(x, p["scale"])
+            out += p["shift"]
+            return out
         axes = tuple(range(x.ndim - 1))
         per_channel = x.size // x.shape[-1]
         channels = x.shape[-1]
@@ -408,10 +416,15 @@ class LayerNormKernel(Kernel):
         gx = (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) / std
         return [np.ascontiguousarray(np.moveaxis(gx, 1, -1))]
 
+    def _spatial_axes(self) -> tuple[int, ...]:
+        """Spatial axes (0-based) inside normalized_shape: read whole."""
+        return tuple(axis for axis in range(len(self.in_shapes[0]) - 1) if 1 + axis >= self.first)
+
     def depends(self, mask):
-        spatial = len(self.in_shapes[0]) - 1
-        axes = tuple(axis for axis in range(spatial) if 1 + axis >= self.first)
-        return [reduce_or(mask, axes)]
+        return [reduce_or(mask, self._spatial_axes())]
+
+    def pointwise(self) -> bool:
+        return not self._spatial_axes()
 
 
 @register

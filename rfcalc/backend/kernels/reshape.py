@@ -7,7 +7,7 @@ from math import floor, prod
 
 import numpy as np
 
-from ..geometry import KernelError, resampling, resolve_padding
+from ..geometry import KernelError, resampling
 from ..registry import Kernel, Shape, register, whole
 from .pool import axis_scatter_or
 
@@ -78,27 +78,41 @@ class LinearKernel(Kernel):
 
 @register
 class PadKernel(Kernel):
-    """Constant padding of the spatial axes: no arithmetic."""
+    """Constant padding of the spatial axes (a negative amount crops): no arithmetic."""
 
     types = ("pad", "zero_pad", "constant_pad")
 
     def setup(self) -> Shape:
         sizes = self.spatial_in
-        ones = (1,) * len(sizes)
-        self.pads = resolve_padding(self.layer.padding, sizes, ones, ones, ones)
-        return (self.in_shapes[0][0], *(n + b + a for n, (b, a) in zip(sizes, self.pads)))
-
-    def _crop(self, y):
-        return y[(slice(None),) + tuple(slice(b, b + n) for (b, _), n in zip(self.pads, self.spatial_in))]
+        padding = self.layer.padding
+        entries = [padding] * len(sizes) if isinstance(padding, int) else list(padding)
+        if len(entries) != len(sizes):
+            raise KernelError(f"padding {padding} needs {len(sizes)} entries")
+        self.pads = tuple((e, e) if isinstance(e, int) else (int(e[0]), int(e[1])) for e in entries)
+        out = tuple(n + b + a for n, (b, a) in zip(sizes, self.pads))
+        if min(out, default=1) < 1:
+            raise KernelError(f"padding {padding} crops all of {list(sizes)}")
+        # The part of the input that survives, and where it lands in the output.
+        self.source = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(sizes, self.pads))
+        self.target = tuple(slice(max(b, 0), max(b, 0) + (n - max(-b, 0) - max(-a, 0)))
+                            for n, (b, a) in zip(sizes, self.pads))
+        return (self.in_shapes[0][0], *out)
 
     def forward(self, xs, p, ops):
-        return np.pad(xs[0], ((0, 0),) + self.pads + ((0, 0),), constant_values=self.layer.value)
+        x = xs[0]
+        out = np.full((x.shape[0], *self.out_shape[1:], x.shape[-1]), self.layer.value, dtype=x.dtype)
+        out[(slice(None),) + self.target] = x[(slice(None),) + self.source]
+        return out
 
     def backward(self, grad, xs, y, p):
-        return [np.ascontiguousarray(self._crop(grad))]
+        gx = np.zeros_like(xs[0])
+        gx[(slice(None),) + self.source] = grad[(slice(None),) + self.target]
+        return [gx]
 
     def depends(self, mask):
-        return [self._crop(mask[None])[0]]
+        needed = np.zeros((*self.spatial_in, mask.shape[-1]), dtype=mask.dtype)
+        needed[self.source] = mask[self.target]
+        return [needed]
 
 
 @register

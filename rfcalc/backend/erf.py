@@ -1,0 +1,275 @@
+"""Effective receptive field (Luo, Li, Urtasun & Zemel, NeurIPS 2016): how strongly each input pixel
+influences a centre unit, |d y_centre / d x|, under random weights and inputs, averaged over draws.
+
+The gradient is computed by a real backward pass: each kernel's `backward` is the transpose of its
+forward map at the forward point (a convolution's gradient is the transposed convolution with the
+same weights, ReLU passes gradient where its input was positive, max pooling routes it to the
+window's maximum). The seed gradient is 1 at the centre position of the chosen layer, every channel
+and every sample; the picture sums |gradient| over input channels and samples.
+
+The theoretical receptive field (the analyzer's set for that unit) is drawn over it. Every nonzero
+gradient must lie inside it; how little of it carries most of the gradient is the point of the picture.
+"""
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..analyzer import analyze
+from ..errors import RfcalcError, UsageError
+from ..spec import Spec
+from .engine import Network
+
+Box = tuple[tuple[int, int], ...]  # per axis (first, last) input index
+
+
+@dataclass
+class ERFResult:
+    """The averaged gradient magnitude over the input and the theoretical RF of the unit studied."""
+
+    spec_name: str
+    layer: str
+    unit: tuple[int, ...]  # position of the centre unit in the layer's output
+    erf: np.ndarray  # spatial, input-shaped
+    box: Box  # theoretical RF's bounding box (clipped to the input)
+    samples: int
+
+    @property
+    def mass_inside(self) -> float:
+        """Share of the gradient mass inside the theoretical RF (1 unless the analyzer's RF is too small)."""
+        total = float(self.erf.sum())
+        inside = float(self.erf[tuple(slice(lo, hi + 1) for lo, hi in self.box)].sum())
+        return inside / total if total else 1.0
+
+    def area_for_mass(self, share: float) -> float:
+        """Smallest fraction of the theoretical RF's area holding `share` of the gradient mass."""
+        inside = np.sort(self.erf[tuple(slice(lo, hi + 1) for lo, hi in self.box)].ravel())[::-1]
+        total = inside.sum()
+        if total <= 0:
+            return 0.0
+        needed = int(np.searchsorted(np.cumsum(inside), share * total) + 1)
+        return min(needed, inside.size) / inside.size
+
+    def sigma(self) -> tuple[float, ...]:
+        """Per axis, the standard deviation of the gradient mass (the ERF is roughly Gaussian)."""
+        total = self.erf.sum()
+        result = []
+        for axis, n in enumerate(self.erf.shape):
+            marginal = self.erf.sum(axis=tuple(a for a in range(self.erf.ndim) if a != axis))
+            index = np.arange(n)
+            mean = (marginal * index).sum() / total if total else 0
+            result.append(float(np.sqrt((marginal * (index - mean) ** 2).sum() / total)) if total else 0.0)
+        return tuple(result)
+
+    def summary(self) -> list[str]:
+        """Plain-language lines: sizes, spread, and how much of the theoretical RF carries the gradient."""
+        sizes = "x".join(str(hi - lo + 1) for lo, hi in self.box)
+        spread = "x".join(f"{2 * s:.1f}" for s in self.sigma())
+        lines = [f"unit {list(self.unit)} of '{self.layer}', {self.samples} random draw(s)",
+                 f"theoretical RF (clipped to the input): {sizes} pixels; ERF spread (2 sigma): {spread} pixels",
+                 f"{self.area_for_mass(0.5):.1%} of the theoretical RF's area holds half the gradient mass, "
+                 f"{self.area_for_mass(0.9):.1%} holds 90%"]
+        if self.mass_inside < 1 - 1e-6:
+            lines.append(f"WARNING: {1 - self.mass_inside:.2%} of the gradient lies outside the analyzed RF")
+        return lines
+
+
+def effective_rf(spec: Spec, layer: Optional[str] = None, samples: int = 4, seed: int = 0,
+                 max_memory: int = 2 << 30) -> ERFResult:
+    """Average |d y_centre / d x| over `samples` random draws of weights and input."""
+    if len(spec.input.shape) < 2:
+        raise UsageError("the effective receptive field needs an input with spatial axes")
+    network = Network(spec)
+    ndim = len(spec.input.shape) - 1
+    nodes = {node.name: node for node in spec.nodes}
+    if layer is None:  # Luo et al.: the centre unit of the last feature map (not a pooled 1x1)
+        spatial = [node for node in spec.nodes if len(network.shapes[node.name]) - 1 == ndim]
+        if not spatial:
+            raise UsageError("no layer has a spatial output to study")
+        maps = [node for node in spatial if min(network.shapes[node.name][1:]) > 1]
+        target = (maps or spatial)[-1]
+    elif layer not in nodes:
+        raise UsageError(f"no layer named '{layer}' in {spec.name}")
+    else:
+        target = nodes[layer]
+        if len(network.shapes[target.name]) - 1 != ndim:
+            raise UsageError(f"layer '{layer}' has no spatial output (shape {list(network.shapes[target.name])})")
+    network.check_memory(max_memory, keep_all=True, what="the ERF (every tensor kept for the backward pass)")
+    sizes = network.shapes[target.name][1:]
+    unit = tuple((n - 1) // 2 for n in sizes)
+    total = np.zeros(spec.input.shape[1:])
+    for draw in range(samples):
+        weights = network.instantiate(seed + draw)
+        x = network.random_input(seed + draw)
+        run = network.forward(weights, x, keep=True, until=target.index)
+        out = run.outputs[target.name]
+        grad = np.zeros_like(out)
+        grad[(slice(None),) + unit + (slice(None),)] = 1.0
+        g = network.backward(weights, run, {target.name: grad})
+        total += np.abs(g).sum(axis=(0, g.ndim - 1))
+    fields = next(r for r in analyze(spec).layers if r.name == target.name).fields
+    if fields is None:
+        box = tuple((0, n - 1) for n in spec.input.shape[1:])
+    else:
+        box = []
+        for field, o in zip(fields, unit):
+            seen = field.sees(o)
+            if not seen:
+                raise RfcalcError(f"unit {list(unit)} of '{target.name}' sees no input pixel")
+            box.append((seen[0][0], seen[-1][1]))
+        box = tuple(box)
+    return ERFResult(spec.name, target.name, unit, total / samples, box, samples)
+
+
+# -- pictures ------------------------------------------------------------------------------------
+
+SHADES = " .:-=+*#%@"
+
+
+def _plane(result: ERFResult) -> tuple[np.ndarray, Box]:
+    """A 2-D view: 1-D inputs as one row, 3-D inputs by their middle slice along the first axis."""
+    erf, box = result.erf, result.box
+    if erf.ndim == 1:
+        return erf[None, :], ((0, 0),) + box
+    while erf.ndim > 2:
+        centre = (box[0][0] + box[0][1]) // 2
+        erf, box = erf[centre], box[1:]
+    return erf, box
+
+
+def _bins(n: int, parts: int) -> np.ndarray:
+    return np.linspace(0, n, parts + 1).astype(int)
+
+
+def render_terminal(result: ERFResult, console, width: Optional[int] = None) -> None:
+    """The ERF as shaded characters (linear in |gradient|, darkest = strongest), with the theoretical
+    RF drawn as a box, then the summary lines."""
+    from rich.text import Text
+
+    plane, box = _plane(result)
+    rows_in, cols_in = plane.shape
+    cols = min(cols_in, width or max(16, min(72, (console.width or 80) - 4)))
+    rows = 1 if rows_in == 1 else max(1, min(rows_in, round(cols * rows_in / cols_in / 2)))
+    r_edges, c_edges = _bins(rows_in, rows), _bins(cols_in, cols)
+    cells = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            block = plane[r_edges[i]:max(r_edges[i + 1], r_edges[i] + 1), c_edges[j]:max(c_edges[j + 1], c_edges[j] + 1)]
+            cells[i, j] = block.mean()
+    top = cells.max() or 1.0
+    level = np.minimum((cells / top * (len(SHADES) - 1)).round().astype(int), len(SHADES) - 1)
+
+    def cell_of(index: int, edges: np.ndarray) -> int:
+        return int(np.searchsorted(edges, index, side="right") - 1)
+
+    (r0, r1), (c0, c1) = box
+    br0, br1 = cell_of(r0, r_edges), cell_of(r1, r_edges)
+    bc0, bc1 = cell_of(c0, c_edges), cell_of(c1, c_edges)
+    corners = {(br0, bc0): "┌", (br0, bc1): "┐", (br1, bc0): "└", (br1, bc1): "┘"}
+    text = Text()
+    for i in range(rows):
+        for j in range(cols):
+            on_row = i in (br0, br1) and bc0 <= j <= bc1
+            on_col = j in (bc0, bc1) and br0 <= i <= br1
+            if rows > 1 and (on_row or on_col):
+                text.append(corners.get((i, j), "─" if on_row else "│"), style="bold red")
+            elif rows == 1 and j in (bc0, bc1):
+                text.append("│", style="bold red")
+            else:
+                text.append(SHADES[level[i, j]], style="yellow" if level[i, j] >= len(SHADES) // 2 else "")
+        text.append("\n")
+    console.print(f"[bold]Effective receptive field: {result.spec_name}[/]")
+    console.print(text, end="")
+    console.print(f"[dim]{cols_in}x{rows_in} input shown as {cols}x{rows} characters; shade ~ |d unit / d pixel| "
+                  f"(linear, '@' = strongest); red box = theoretical RF[/]")
+    for line in result.summary():
+        console.print(line)
+
+
+def _colour_map(values: np.ndarray) -> np.ndarray:
+    """0..1 -> RGB bytes, black through red and yellow to white."""
+    v = np.clip(values, 0, 1)[..., None]
+    stops = np.array([[0, 0, 0], [180, 20, 20], [250, 200, 30], [255, 255, 255]], float)
+    position = v * (len(stops) - 1)
+    low = np.minimum(position.astype(int), len(stops) - 2)
+    frac = position - low
+    return (stops[low[..., 0]] * (1 - frac) + stops[low[..., 0] + 1] * frac).astype(np.uint8)
+
+
+def _rgb_image(result: ERFResult) -> tuple[np.ndarray, Box, int]:
+    plane, box = _plane(result)
+    top = plane.max() or 1.0
+    rgb = _colour_map(plane / top)
+    scale = max(1, 256 // max(plane.shape))
+    if plane.shape[0] == 1:
+        rgb = np.repeat(rgb, max(8, scale), axis=0)
+        box = ((0, rgb.shape[0] - 1), box[1])
+        rgb = np.repeat(rgb, scale, axis=1)
+        box = (box[0], (box[1][0] * scale, box[1][1] * scale + scale - 1))
+        return rgb, box, 1
+    rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+    box = tuple((lo * scale, hi * scale + scale - 1) for lo, hi in box)
+    return rgb, box, scale
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """An RGB uint8 array (rows, cols, 3) as a PNG file."""
+    rows, cols, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(rows))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", cols, rows, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def _draw_box(rgb: np.ndarray, box: Box) -> np.ndarray:
+    out = rgb.copy()
+    (r0, r1), (c0, c1) = box
+    colour = np.array([40, 200, 255], np.uint8)
+    for thick in range(2):
+        for r in (min(r0 + thick, r1), max(r1 - thick, r0)):
+            out[r, c0:c1 + 1] = colour
+        for c in (min(c0 + thick, c1), max(c1 - thick, c0)):
+            out[r0:r1 + 1, c] = colour
+    return out
+
+
+def write_image(result: ERFResult, path: str) -> None:
+    """Write the ERF with the theoretical RF box as a PNG or an SVG (by the file's extension)."""
+    rgb, box, _ = _rgb_image(result)
+    lower = path.lower()
+    try:
+        if lower.endswith(".png"):
+            with open(path, "wb") as handle:
+                handle.write(png_bytes(_draw_box(rgb, box)))
+        elif lower.endswith(".svg"):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(svg_text(result, rgb, box))
+        else:
+            raise UsageError(f"--erf-out '{path}': use a .png or .svg file name")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def svg_text(result: ERFResult, rgb: np.ndarray, box: Box) -> str:
+    """An SVG: the ERF as an embedded PNG, the theoretical RF as a rectangle, and a caption."""
+    rows, cols, _ = rgb.shape
+    data = base64.b64encode(png_bytes(rgb)).decode("ascii")
+    (r0, r1), (c0, c1) = box
+    caption = "; ".join(result.summary()[1:3]).replace("&", "&amp;").replace("<", "&lt;")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{cols}" height="{rows + 40}" '
+            f'viewBox="0 0 {cols} {rows + 40}">\n'
+            f'  <title>Effective receptive field of {result.layer} ({result.spec_name})</title>\n'
+            f'  <image width="{cols}" height="{rows}" style="image-rendering:pixelated" '
+            f'href="data:image/png;base64,{data}"/>\n'
+            f'  <rect x="{c0}" y="{r0}" width="{c1 - c0 + 1}" height="{r1 - r0 + 1}" fill="none" '
+            f'stroke="#28c8ff" stroke-width="2"/>\n'
+            f'  <text x="4" y="{rows + 16}" font-family="sans-serif" font-size="11">{caption[:160]}</text>\n'
+            f'</svg>\n')
