@@ -133,10 +133,13 @@ def render_table(report: Report, columns: list[Column], console) -> None:
     cells = []
     for c in columns:
         table.add_column(c.header, justify="right" if c.numeric else "left", no_wrap=True)
-        text = Text()
-        for i, layer in enumerate(report.layers):
-            text.append(c.human(layer) + ("\n" if i < len(report.layers) - 1 else ""),
-                        style="yellow" if layer.warnings else "")
+        lines = [c.human(layer) for layer in report.layers]
+        text = Text("\n".join(lines))
+        offset = 0
+        for line, layer in zip(lines, report.layers):
+            if layer.warnings:
+                text.stylize("yellow", offset, offset + len(line))
+            offset += len(line) + 1
         cells.append(text)
     table.add_row(*cells)
     console.print(table)
