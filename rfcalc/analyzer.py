@@ -9,6 +9,7 @@ from typing import Optional
 from . import axis as ax
 from .errors import SpecError
 from .layers import LayerError
+from .layers.base import MAX_EXTENT
 from .report import AxisRF, LayerResult, Report, Totals
 from .spec import INPUT, Node, Spec, layer_label
 from .units import format_fraction
@@ -49,9 +50,11 @@ def analyze(spec: Spec) -> Report:
         sources = [states[name] for name in node.inputs]
         try:
             facts = node.layer.facts([s.shape for s in sources])
+            if max(facts.output_shape[1:], default=1) > MAX_EXTENT:
+                raise LayerError(f"output shape {list(facts.output_shape)} exceeds {MAX_EXTENT:,} on a spatial axis")
             fields, merge_warnings = _propagate(node, sources, facts)
             terms, boxes, term_notes = _exact_sets(sources, facts)
-        except LayerError as exc:
+        except (LayerError, ax.PatternTooLong) as exc:
             message = str(exc)
             if len(sources) > 1:
                 message += " (inputs: " + ", ".join(f"'{name}' {list(state.shape)}"

@@ -22,6 +22,10 @@ Intervals = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent, inclu
 MAX_PHASES = 1 << 16
 
 
+class PatternTooLong(ValueError):
+    """Raised when a receptive-field pattern would repeat only after more than MAX_PHASES outputs."""
+
+
 def merge_intervals(pieces: Iterable[tuple[int, int]]) -> Intervals:
     """Union of inclusive integer intervals, as a sorted tuple of disjoint, non-adjacent intervals."""
     pieces = list(pieces)
@@ -107,7 +111,8 @@ def compose(outer: AxisMap, inner: AxisMap) -> AxisMap:
     repeats = inner.period // gcd(outer.step, inner.period)
     period = outer.period * repeats
     if period > MAX_PHASES:
-        raise OverflowError(f"receptive-field pattern repeats only every {period} outputs")
+        raise PatternTooLong(f"the receptive-field pattern would repeat only every {period:,} outputs "
+                             f"(rfcalc keeps RF maps exact up to {MAX_PHASES:,})")
     step = outer.step * repeats // inner.period * inner.step
     phases = tuple(_reads_union(inner, outer.reads(q)) for q in range(period))
     return _reduce(AxisMap(period, step, phases))
@@ -166,9 +171,16 @@ class AxisField:
         return head, tail
 
     def seen_by_any(self) -> Intervals:
-        """Input indices that at least one unit sees."""
-        special = dict(self.exceptions)
-        pieces = [p for o in range(self.units) for p in (special[o] if o in special else self.pattern.reads(o))]
+        """Input indices that at least one unit sees (border units as exceptions say, the rest by pattern)."""
+        head, tail = self.border_zones()
+        pieces = [p for o in [*range(min(head, self.units)), *range(max(head, self.units - tail), self.units)]
+                  for p in self.sees(o)]
+        middle = self.units - tail - head
+        for q in range(min(self.pattern.period, max(middle, 0))):
+            first = head + q
+            repeats = (middle - q + self.pattern.period - 1) // self.pattern.period
+            unit_map = AxisMap(1, self.pattern.step, (self.pattern.reads(first),))
+            pieces.extend(_reads_union(unit_map, ((0, repeats - 1),)))
         return clip(merge_intervals(pieces), self.input_size)
 
 

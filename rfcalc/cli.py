@@ -84,8 +84,9 @@ def load_specs(sources, input_size=None, batch=None, dtype=None):
     """Load and override every spec named on the command line."""
     from .sources import load_spec_source
 
-    return [load_spec_source(s).with_input(parse_size(input_size), batch, dtype)
-            if (input_size or batch or dtype) else load_spec_source(s) for s in sources]
+    overridden = input_size is not None or batch is not None or dtype is not None
+    return [load_spec_source(s).with_input(parse_size(input_size), batch, dtype) if overridden
+            else load_spec_source(s) for s in sources]
 
 
 @cli.command()
@@ -115,9 +116,13 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
         for report in reports:
             render.render_table(report, selected, console)
     if strict:
-        problems = [w for r in reports for w in r.all_warnings()]
-        if problems:
-            raise StrictWarningError(f"--strict: {len(problems)} warning(s), first: {problems[0]}")
+        located = [(layer.location, f"layer '{layer.name}': {w}") for r in reports for layer in r.layers
+                   for w in layer.warnings]
+        located += [(r.source, w) for r in reports for w in r.warnings]
+        if located:
+            where, first = located[0]
+            more = f" (and {len(located) - 1} more warning(s))" if len(located) > 1 else ""
+            raise StrictWarningError(f"{where}: --strict: {first}{more}")
 
 
 @cli.command()

@@ -66,7 +66,9 @@ DEFAULT_COLUMNS = ("name", "type", "output", "rf", "jump", "start", "params", "m
 
 def select_columns(spec: str | None) -> list[Column]:
     """Columns named in a comma-separated list (None: the defaults); unknown names are usage errors."""
-    keys = DEFAULT_COLUMNS if not spec else [k.strip() for k in spec.split(",") if k.strip()]
+    keys = DEFAULT_COLUMNS if spec is None else [k.strip() for k in spec.split(",") if k.strip()]
+    if not keys:
+        raise UsageError(f"--columns '{spec}' names no column; columns are: {', '.join(COLUMNS)}")
     unknown = [k for k in keys if k not in COLUMNS]
     if unknown:
         raise UsageError(f"unknown column '{unknown[0]}'; columns are: {', '.join(COLUMNS)}")

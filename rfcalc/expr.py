@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+import warnings
 from typing import Any, Mapping
 
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
@@ -38,10 +39,17 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         if isinstance(node.op, ast.Pow):
             exponent = _evaluate(node.right, variables)
-            if not isinstance(exponent, int) or abs(exponent) > 64:
-                raise ExpressionError("exponents must be integers of at most 64")
-            return operator.pow(_evaluate(node.left, variables), exponent)
-        return _BINARY[type(node.op)](_evaluate(node.left, variables), _evaluate(node.right, variables))
+            base = _evaluate(node.left, variables)
+            if not isinstance(exponent, int) or abs(exponent) > 64 or \
+                    (isinstance(base, (int, float)) and abs(base) > 1 << 32):
+                raise ExpressionError("powers take an integer exponent of at most 64 and a base of at most 2^32")
+            return operator.pow(base, exponent)
+        left, right = _evaluate(node.left, variables), _evaluate(node.right, variables)
+        if isinstance(node.op, ast.Mult) and any(isinstance(v, (str, list)) for v in (left, right)):
+            count = right if isinstance(left, (str, list)) else left
+            if isinstance(count, int) and count * len(left if isinstance(left, (str, list)) else right) > MAX_RESULT:
+                raise ExpressionError(f"'{ast.unparse(node)}' would build a value of more than {MAX_RESULT:,} items")
+        return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_evaluate(node.operand, variables))
     if isinstance(node, ast.BoolOp):
@@ -75,16 +83,34 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
                           f"'a if c else b', lists, list[index] and {', '.join(_FUNCTIONS)})")
 
 
+MAX_EXPRESSION = 1_000  # characters in one ${...}
+MAX_RESULT = 10_000  # characters of a string, items of a list an expression may build
+
+
 def evaluate(text: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate one expression (the inside of `${...}`)."""
+    shown = shorten(text.strip())
+    if len(text) > MAX_EXPRESSION:
+        raise ExpressionError(f"expression '{shown}' is longer than {MAX_EXPRESSION:,} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse '{text.strip()}': {exc.msg}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '4if 1 else 2'
+            tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        raise ExpressionError(f"cannot parse '{shown}': {getattr(exc, 'msg', None) or type(exc).__name__}") from None
     try:
-        return _evaluate(tree, variables)
-    except (TypeError, ZeroDivisionError, OverflowError) as exc:
-        raise ExpressionError(f"'{text.strip()}': {exc}") from None
+        result = _evaluate(tree, variables)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, MemoryError) as exc:
+        raise ExpressionError(f"'{shown}': {shorten(str(exc)) or type(exc).__name__}") from None
+    size = len(result) if isinstance(result, (str, list)) else 0
+    if size > MAX_RESULT or (isinstance(result, int) and abs(result) >= 1 << 63):
+        raise ExpressionError(f"'{shown}' gives a value too large to be a layer parameter")
+    return result
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """Text cut to `limit` characters with an ellipsis, for messages that echo user values."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def substitute(value: Any, variables: Mapping[str, Any]) -> Any:

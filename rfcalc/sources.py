@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import Location, SpecError
 from .spec import Spec, parse_spec
+from .yamlsource import decode
 
 
 def bundled_specs() -> dict[str, resources.abc.Traversable]:
@@ -20,13 +21,14 @@ def bundled_specs() -> dict[str, resources.abc.Traversable]:
 def read_source(source: str) -> tuple[str, str]:
     """(text, display name) of a spec path, '-' (stdin) or bundled name."""
     if source == "-":
-        return sys.stdin.read(), "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        return (decode(stream.read(), "<stdin>") if stream else sys.stdin.read()), "<stdin>"
     path = Path(source)
     if path.is_file():
         try:
-            return path.read_text(encoding="utf-8"), source
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read the spec: {exc}", Location(source)) from None
+            return decode(path.read_bytes(), source), source
+        except OSError as exc:
+            raise SpecError(f"cannot read the spec: {exc.strerror}", Location(source)) from None
     bundled = bundled_specs()
     if source in bundled:
         return bundled[source].read_text(encoding="utf-8"), f"{bundled[source].name} (bundled)"

@@ -8,27 +8,37 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import Location, SpecError
-from .expr import ExpressionError, substitute
+from .expr import ExpressionError, shorten, substitute
 from .layers import TYPE_NAMES, LayerModel, validate_layer
+from .layers.base import MAX_EXTENT, MAX_VALUE
 from .yamlsource import SourceList, SourceMap, load_yaml, location_of
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 INPUT = "input"  # the name by which layers refer to their scope's input
 NODE_KEYS = ("name", "inputs", "if", "trainable", "share_params_with")  # not passed to layer models
-MAX_LEAVES = 1_000_000
+MAX_LEAVES = 100_000  # layers a spec may expand to
+MAX_REPEAT = 100_000
 
 
 class InputSpec(BaseModel):
     """The network input: channels-first shape without batch, batch size and element type."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-    shape: list[PositiveInt] = Field(min_length=1, description="channels first, e.g. [3, 224, 224]")
-    batch: PositiveInt = 1
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True)
+    shape: list[Annotated[int, Field(gt=0, le=MAX_VALUE)]] = Field(
+        min_length=1, description="channels first, e.g. [3, 224, 224]")
+    batch: Annotated[int, Field(gt=0, le=MAX_VALUE)] = 1
+
+    @field_validator("shape")
+    @classmethod
+    def _spatial_extent(cls, shape: list[int]) -> list[int]:
+        if max(shape[1:], default=1) > MAX_EXTENT:
+            raise ValueError(f"spatial sizes must be at most {MAX_EXTENT:,}")
+        return shape
     dtype: Literal["float32", "float16", "bfloat16", "int8", "float64"] = "float32"
 
     @property
@@ -93,13 +103,14 @@ class Spec:
                 size = size * (len(shape) - 1)
             if len(size) != len(shape) - 1:
                 raise SpecError(f"--input-size {size} gives {len(size)} sizes; the input has "
-                                f"{len(shape) - 1} spatial axes", Location(self.source))
+                                f"{len(shape) - 1} spatial axes", location_of(self.raw, ("input",)) or Location(self.source))
             shape = [shape[0], *size]
         updates = {"shape": shape, "batch": batch or self.input.batch, "dtype": dtype or self.input.dtype}
         try:
             new_input = InputSpec(**updates)
         except ValidationError as exc:
-            raise SpecError(f"invalid input override: {_first_message(exc)}", Location(self.source)) from None
+            where = location_of(self.raw, ("input",)) or Location(self.source)
+            raise SpecError(f"invalid input override: input.{_first_message(exc)}", where) from None
         return Spec(self.name, new_input, self.nodes, self.source, self.description, self.budgets, self.raw)
 
 
@@ -116,7 +127,7 @@ def _validation_error(exc: ValidationError, raw: Any, prefix: tuple = (), layer:
     loc = _source_path(raw, tuple(err["loc"]))
     field_name = ".".join(str(p) for p in loc)
     value = err.get("input")
-    shown = f" (got {value!r})" if loc and not isinstance(value, dict) else ""
+    shown = f" (got {shorten(repr(value))})" if loc and not isinstance(value, dict) else ""
     message = f"{field_name}: {err['msg']}{shown}" if field_name else f"{err['msg']}"
     if err["type"] == "extra_forbidden":
         message = f"unknown field '{field_name}'" + _suggest(str(loc[-1]), _known_fields(raw))
@@ -150,12 +161,13 @@ def layer_label(index: int, name: str, kind: str | None = None) -> str:
 
 
 def _known_fields(raw: Any) -> list[str]:
-    cls = TYPE_NAMES.get(raw.get("type")) if isinstance(raw, dict) else None
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    cls = TYPE_NAMES.get(kind) if isinstance(kind, str) else None
     return list(cls.model_fields) + list(NODE_KEYS) if cls else []
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+def _suggest(word: Any, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
@@ -170,6 +182,7 @@ class _Expander:
         self.known: set[str] = set()
         self.call_stack: list[str] = []
         self.globals: dict = dict(document.vars)
+        self.current: Optional[str] = None  # the layer being expanded, for error messages
 
     def expand(self, items: SourceList, scope: str, variables: dict, input_name: str,
                outer: dict[str, str]) -> str:
@@ -178,11 +191,11 @@ class _Expander:
         previous = input_name
         for position, item, variables in self._siblings(items, variables):
             location = location_of(items, (position,))
+            self.current = _join(scope, str(item.get("name", position)))
             if not self._included(item, variables, location):
                 continue
-            name = str(self._sub(item.get("name", position), variables, item, ("name",)))
-            if not name or "." in name:
-                raise SpecError(f"layer name '{name}' must be non-empty and contain no dots", location)
+            name = self._name(item, position, variables, location)
+            self.current = _join(scope, name)
             if name in local:
                 raise SpecError(f"duplicate layer name '{name}' in this scope", location, _join(scope, name))
             full = _join(scope, name)
@@ -195,6 +208,31 @@ class _Expander:
             previous = output
         return previous
 
+    def _name(self, item: dict, position: int, variables: dict, location: Location) -> str:
+        """The item's name (its index when it has none), checked."""
+        name = self._sub(item.get("name", position), variables, item, ("name",))
+        if isinstance(name, bool) or not isinstance(name, (str, int)):
+            raise SpecError(f"a layer name must be a string or an integer; got {shorten(repr(name))}",
+                            location_of(item, ("name",)) or location)
+        name = str(name)
+        if not name or "." in name:
+            raise SpecError(f"layer name '{shorten(name)}' must be non-empty and contain no dots",
+                            location_of(item, ("name",)) or location)
+        if name == INPUT:
+            raise SpecError(f"'{INPUT}' is reserved for the scope's input; choose another layer name",
+                            location_of(item, ("name",)) or location)
+        return name
+
+    def _repeat(self, item: dict, variables: dict) -> Optional[int]:
+        """The item's `repeat` count (None without one), checked."""
+        if "repeat" not in item:
+            return None
+        repeat = self._sub(item["repeat"], variables, item, ("repeat",))
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
+            raise SpecError(f"repeat must be an integer from 1 to {MAX_REPEAT:,}; got {shorten(repr(repeat))}",
+                            location_of(item, ("repeat",)), self.current)
+        return repeat
+
     def _siblings(self, items: SourceList, variables: dict):
         """(position, item, variables) for each item; an item with `repeat` and a templated name
         (name: "denselayer${i + 1}") stands for that many siblings, each with its own `i`."""
@@ -204,10 +242,8 @@ class _Expander:
                                 location_of(items, (position,)))
             name = item.get("name")
             if "repeat" in item and isinstance(name, str) and "${" in name:
-                repeat = self._sub(item["repeat"], variables, item, ("repeat",))
-                if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-                    raise SpecError(f"repeat must be a positive integer; got {repeat!r}",
-                                    location_of(item, ("repeat",)))
+                self.current = name
+                repeat = self._repeat(item, variables)
                 single = SourceMap({k: v for k, v in item.items() if k != "repeat"})
                 single.location, single.key_locations = item.location, item.key_locations
                 for i in range(repeat):
@@ -220,7 +256,8 @@ class _Expander:
             return True
         value = self._sub(item["if"], variables, item, ("if",))
         if not isinstance(value, bool):
-            raise SpecError(f"'if' must be true or false; got {value!r}", location_of(item, ("if",)) or location)
+            raise SpecError(f"'if' must be true or false; got {shorten(repr(value))}",
+                            location_of(item, ("if",)) or location, self.current)
         return value
 
     def _sub(self, value: Any, variables: dict, raw: Any, path: tuple) -> Any:
@@ -232,7 +269,8 @@ class _Expander:
                 return [self._sub(v, variables, raw, path + (i,)) for i, v in enumerate(value)]
             return substitute(value, variables)
         except ExpressionError as exc:
-            raise SpecError(f"in expression: {exc}", location_of(raw, path)) from None
+            field_name = ".".join(str(p) for p in path)
+            raise SpecError(f"{field_name}: in expression: {exc}", location_of(raw, path), self.current) from None
 
     def _inputs(self, item, variables, previous, local, outer, input_name, full, location) -> tuple[str, ...]:
         if "inputs" not in item:
@@ -256,20 +294,18 @@ class _Expander:
                 return scope[name]
         if name in self.known:
             return name
+        label = layer_label(len(self.nodes), full)
         if name == full or name == full.rsplit(".", 1)[-1]:
-            raise SpecError(f"layer takes its own output as input ('{name}'): a cycle", location, full)
+            raise SpecError(f"layer takes its own output as input ('{name}'): a cycle", location, label)
         candidates = list(local) + list(outer) + [INPUT]
         raise SpecError(f"unknown input '{name}': inputs must name an earlier layer in this scope, an "
                         f"enclosing scope, a full dotted name, or 'input' (a later layer would make a cycle)"
-                        + _suggest(name, candidates), location, full)
+                        + _suggest(name, candidates), location, label)
 
     def _expand_composite(self, item, full, variables, inputs, local, outer, location) -> str:
         if len(inputs) != 1:
             raise SpecError("a group or block takes exactly one input", location, full)
-        repeat = self._sub(item.get("repeat", None), variables, item, ("repeat",))
-        if repeat is not None and (not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1):
-            raise SpecError(f"repeat must be a positive integer; got {repeat!r}",
-                            location_of(item, ("repeat",)) or location, full)
+        repeat = self._repeat(item, variables)
         allowed = {"block", "args", "repeat"} if "block" in item else {"layers", "repeat"}
         extra = set(item) - allowed - {"name", "inputs", "if"}
         if extra:
@@ -292,6 +328,9 @@ class _Expander:
 
     def _call_block(self, item, scope, variables, input_name, location) -> str:
         block_name = item["block"]
+        if not isinstance(block_name, str):
+            raise SpecError(f"block must be the name of a block; got {shorten(repr(block_name))}",
+                            location_of(item, ("block",)) or location, scope)
         if block_name not in self.blocks:
             raise SpecError(f"unknown block '{block_name}'" + _suggest(str(block_name), list(self.blocks)),
                             location_of(item, ("block",)) or location, scope)
@@ -299,8 +338,9 @@ class _Expander:
             raise SpecError(f"block '{block_name}' uses itself (recursion)", location, scope)
         block = self.blocks[block_name]
         args = self._sub(item.get("args", {}) or {}, variables, item, ("args",))
-        if not isinstance(args, dict):
-            raise SpecError("args must be a mapping of block parameters", location_of(item, ("args",)), scope)
+        if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+            raise SpecError("args must be a mapping from parameter names to values", location_of(item, ("args",)),
+                            scope)
         unknown = set(args) - set(block.params)
         if unknown:
             key = sorted(unknown)[0]
@@ -308,7 +348,10 @@ class _Expander:
                             f"{', '.join(block.params) or 'none'})" + _suggest(key, list(block.params)),
                             location_of(item, ("args", key)) or location, scope)
         raw_block = self.raw_blocks[block_name]
-        block_vars = {**self.globals, **block.params, **args}
+        block_vars = dict(self.globals)
+        for param, default in block.params.items():  # a default may use globals and earlier parameters
+            block_vars[param] = args[param] if param in args else self._sub(
+                default, block_vars, raw_block, ("params", param))
         self.call_stack.append(block_name)
         try:
             return self.expand(raw_block["layers"], scope, block_vars, input_name, {})
@@ -316,31 +359,41 @@ class _Expander:
             self.call_stack.pop()
 
     def _leaf(self, item, full, variables, inputs, location) -> str:
+        label = layer_label(len(self.nodes), full)
         if "type" not in item:
-            raise SpecError("layer has no 'type' (or 'block' / 'layers' for a group)", location, full)
+            raise SpecError("layer has no 'type' (or 'block' / 'layers' for a group)", location, label)
+        bad_keys = [k for k in item if not isinstance(k, str)]
+        if bad_keys:
+            raise SpecError(f"field names must be strings; got {shorten(repr(bad_keys[0]))}", location, label)
         values = {k: self._sub(v, variables, item, (k,)) for k, v in item.items() if k not in NODE_KEYS}
         kind = values["type"]
-        names = TYPE_NAMES
-        if kind not in names:
-            raise SpecError(f"unknown layer type '{kind}'" + _suggest(str(kind), list(names))
-                            + " (rfcalc layers lists them all)", location_of(item, ("type",)) or location, full)
+        if not isinstance(kind, str) or kind not in TYPE_NAMES:
+            raise SpecError(f"unknown layer type {shorten(repr(kind))}" + _suggest(str(kind), list(TYPE_NAMES))
+                            + " (rfcalc layers lists them all)", location_of(item, ("type",)) or location, label)
         try:
             layer = validate_layer(values)
         except ValidationError as exc:
             raise _validation_error(exc, item, layer=layer_label(len(self.nodes), full, kind)) from None
         cls = type(layer)
         arity = cls.arity
+        label = layer_label(len(self.nodes), full, kind)
         if arity is not None and len(inputs) != arity:
-            raise SpecError(f"{kind} takes {arity} input; got {len(inputs)}", location, full)
+            raise SpecError(f"{kind} takes {arity} input; got {len(inputs)}", location, label)
         if arity is None and len(inputs) < 2:
-            raise SpecError(f"{kind} merges two or more inputs; give them with inputs: [a, b]", location, full)
+            raise SpecError(f"{kind} merges two or more inputs; give them with inputs: [a, b]", location, label)
         trainable = self._sub(item.get("trainable", True), variables, item, ("trainable",))
+        if not isinstance(trainable, bool):
+            raise SpecError(f"trainable must be true or false; got {shorten(repr(trainable))}",
+                            location_of(item, ("trainable",)) or location, label)
         shares = item.get("share_params_with")
-        if shares is not None:
-            shares = self._resolve(str(shares), {}, {}, "", full, location_of(item, ("share_params_with",)))
+        if shares is not None and str(shares) not in self.known:
+            raise SpecError(f"share_params_with: no earlier layer is named '{shorten(str(shares))}' (give the "
+                            f"full dotted name of the layer whose parameters this one reuses)",
+                            location_of(item, ("share_params_with",)) or location, label)
         if len(self.nodes) >= MAX_LEAVES:
             raise SpecError(f"the spec expands to more than {MAX_LEAVES:,} layers", location, full)
-        self.nodes.append(Node(len(self.nodes), full, layer, inputs, location, bool(trainable), shares))
+        self.nodes.append(Node(len(self.nodes), full, layer, inputs, location, trainable,
+                               None if shares is None else str(shares)))
         self.known.add(full)
         return full
 

@@ -44,15 +44,22 @@ def _construct_mapping(loader: _SourceLoader, node: yaml.MappingNode) -> SourceM
     result = SourceMap()
     result.location = _location(loader.source_name, node)
     result.key_locations = {}
+    own_pairs = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
+    merged = len(node.value) - own_pairs  # flatten_mapping puts the `<<:` merged pairs first
+    own_keys: set = set()
+    for position, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError:
             raise SpecError("a mapping key must be a plain value", _location(loader.source_name, key_node))
-        if key in result:
-            raise SpecError(f"duplicate key '{key}'", _location(loader.source_name, key_node))
+        if position >= merged:  # a key written here may override one merged in with `<<:`
+            if key in own_keys:
+                raise SpecError(f"duplicate key '{key}'", _location(loader.source_name, key_node))
+            own_keys.add(key)
+        elif key in result:
+            continue  # the first merged mapping wins, as YAML's merge key specifies
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_locations[key] = _location(loader.source_name, value_node)
     return result
@@ -65,7 +72,15 @@ def _construct_sequence(loader: _SourceLoader, node: yaml.SequenceNode) -> Sourc
     return result
 
 
+def _construct_int(loader: _SourceLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError as exc:  # e.g. more digits than Python converts
+        raise SpecError(f"invalid integer: {str(exc)[:80]}", _location(loader.source_name, node)) from None
+
+
 _SourceLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_SourceLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _SourceLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
@@ -119,10 +134,29 @@ def load_yaml(text: str, file: str = "<spec>") -> Any:
             problem = f"{problem} (only plain YAML is accepted: tags that build Python objects are refused)"
         context = f" ({exc.context})" if exc.context and exc.context not in problem else ""
         raise SpecError(f"invalid YAML: {problem}{context}", location) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise SpecError(f"invalid YAML: character {char!r} (U+{ord(char):04X}) is not allowed in YAML text",
+                        Location(file, line, column)) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", Location(file)) from None
+        raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", Location(file)) from None
+    except UnicodeError as exc:
+        raise SpecError(f"the spec is not valid UTF-8 text ({exc.reason})", Location(file)) from None
     finally:
         loader.dispose()
+
+
+def decode(data: bytes, file: str) -> str:
+    """Spec bytes as text: UTF-8 (a BOM allowed), or a SpecError at the first bad byte's line and column."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise SpecError(f"the spec is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+                        Location(file, line, column)) from None
 
 
 def location_of(value: Any, path: tuple = ()) -> Location | None:

@@ -5,13 +5,19 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..axis import IDENTITY, AxisMap, window_map
+from ..expr import shorten
 
 Shape = tuple[int, ...]  # channels first, without the batch dimension
 IntOrList = Union[int, list[int]]
 PaddingValue = Union[int, Literal["same", "valid"], list[Union[int, list[int]]]]
+
+# Largest size, kernel, stride, padding or count a layer parameter may have, and largest extent of a
+# spatial axis: far beyond any real network, small enough to keep every rule fast and exact.
+MAX_VALUE = 1 << 31
+MAX_EXTENT = 1 << 24
 
 # Kinds of floating-point operation besides multiply-accumulates (see README "Counting").
 OP_KINDS = ("add", "mul", "div", "cmp", "exp")
@@ -80,11 +86,12 @@ class Window:
 
 def per_axis(value: Any, ndim: int, what: str) -> tuple[int, ...]:
     """An int or a list of ints as one value per spatial axis."""
-    if isinstance(value, int):
-        return (value,) * ndim
-    if len(value) != ndim:
-        raise LayerError(f"{what} {list(value)} has {len(value)} values; the input has {ndim} spatial axes")
-    return tuple(value)
+    values = (value,) * ndim if isinstance(value, int) else tuple(value)
+    if len(values) != ndim:
+        raise LayerError(f"{what} {list(value)} has {len(values)} values; the input has {ndim} spatial axes")
+    if max(map(abs, values), default=0) > MAX_EXTENT:
+        raise LayerError(f"{what} {shorten(str(value))} is too large (at most {MAX_EXTENT:,} per axis)")
+    return values
 
 
 def resolve_padding(padding: PaddingValue, ndim: int, sizes: Shape, kernels: tuple[int, ...],
@@ -101,7 +108,7 @@ def resolve_padding(padding: PaddingValue, ndim: int, sizes: Shape, kernels: tup
             pairs.append((total // 2, total - total // 2))
         return tuple(pairs)
     if isinstance(padding, int):
-        return ((padding, padding),) * ndim
+        padding = [padding] * ndim
     if len(padding) != ndim:
         raise LayerError(f"padding {padding} has {len(padding)} entries; the input has {ndim} spatial axes")
     pairs = []
@@ -112,6 +119,8 @@ def resolve_padding(padding: PaddingValue, ndim: int, sizes: Shape, kernels: tup
             pairs.append((entry[0], entry[1]))
         else:
             raise LayerError(f"padding entry {entry} must be an int or a [before, after] pair")
+    if max((abs(p) for pair in pairs for p in pair), default=0) > MAX_EXTENT:
+        raise LayerError(f"padding {shorten(str(padding))} is too large (at most {MAX_EXTENT:,} per side)")
     return tuple(pairs)
 
 
@@ -124,7 +133,18 @@ class LayerModel(BaseModel):
     """Base of every layer type: frozen, no unknown fields, and a `facts` method holding its rules."""
 
     # defer_build: a model's validator is built the first time a spec uses that type (fast start-up).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # strict: YAML `true` is not a kernel size and '3' is not an int; floats must be finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        """Refuse absurd magnitudes (they would only make slow or meaningless numbers)."""
+        for number in (value if isinstance(value, list) else [value]):
+            for item in (number if isinstance(number, list) else [number]):
+                if isinstance(item, (int, float)) and not isinstance(item, bool) and abs(item) > MAX_VALUE:
+                    raise ValueError(f"{shorten(repr(item))} is too large (at most {MAX_VALUE:,})")
+        return value
     # Human-readable category used by `rfcalc layers`.
     category: ClassVar[str] = "other"
     # How many inputs the layer takes: 1, or None for merges (two or more).

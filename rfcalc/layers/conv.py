@@ -8,7 +8,7 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, PositiveInt
 
-from ..axis import explicit_map, merge_intervals
+from ..axis import MAX_PHASES, explicit_map, merge_intervals
 from .base import (IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window,
                    per_axis, resolve_padding, spatial_size)
 
@@ -162,9 +162,14 @@ class ConvTranspose(ChannelMixing):
         extra = per_axis(self.output_padding, len(windows), "output_padding")
         sizes, maps = [], []
         for w, n, op in zip(windows, shape[1:], extra):
-            if not 0 <= op < max(w.stride, w.dilation):
+            if op < 0:
+                raise LayerError(f"output_padding {op} must not be negative")
+            if op >= max(w.stride, w.dilation):
                 raise LayerError(f"output_padding {op} must be smaller than stride {w.stride} or dilation "
                                  f"{w.dilation}")
+            if w.stride > MAX_PHASES:
+                raise LayerError(f"stride {w.stride} is too large for a transposed convolution's exact RF map "
+                                 f"(at most {MAX_PHASES:,})")
             size = (n - 1) * w.stride - w.pad_before - w.pad_after + w.extent + op
             if size < 1:
                 raise LayerError(f"output size would be {size}: padding {w.pad_before}+{w.pad_after} "
@@ -251,6 +256,9 @@ class TiledConv(ChannelMixing):
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         g = self.geometry(inputs)
-        tiles = prod(per_axis(self.tile_size, len(g.windows), "tile_size"))
+        tile_sizes = per_axis(self.tile_size, len(g.windows), "tile_size")
+        if min(tile_sizes) < 1:
+            raise LayerError(f"tile_size must be positive; got {self.tile_size}")
+        tiles = prod(tile_sizes)
         return g.with_costs(params=tiles * self.out_channels * (g.c_in * g.taps + self.bias),
                             macs=g.outputs * g.c_in * g.taps, adds=g.outputs * self.bias)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 from typing import ClassVar, Literal, Optional
 
-from pydantic import PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..axis import IDENTITY, explicit_map
 from .base import LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
@@ -17,8 +17,8 @@ class BatchNorm(LayerModel):
     type: Literal["batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d"]
     category: ClassVar = "normalisation"
     num_features: Optional[PositiveInt] = None
-    eps: float = 1e-5
-    momentum: float = 0.1
+    eps: PositiveFloat = 1e-5
+    momentum: float = Field(0.1, ge=0, le=1)
     affine: bool = True
     track_running_stats: bool = True
 
@@ -44,7 +44,7 @@ class LayerNorm(LayerModel):
     type: Literal["layernorm"]
     category: ClassVar = "normalisation"
     normalized_shape: Optional[list[PositiveInt]] = None
-    eps: float = 1e-5
+    eps: PositiveFloat = 1e-5
     elementwise_affine: bool = True
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:

@@ -7,9 +7,9 @@ from fractions import Fraction
 from math import prod
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt
 
-from ..axis import AxisMap, explicit_map
+from ..axis import MAX_PHASES, AxisMap, explicit_map
 from .base import IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, per_axis
 from .conv import WindowedLayer
 
@@ -69,7 +69,7 @@ class LPPool(WindowPool):
     k - 1 adds and one root (exp kind; none for p = 1) per output."""
 
     type: Literal["lppool", "lppool1d", "lppool2d", "lppool3d"]
-    norm_type: float = 2.0
+    norm_type: PositiveFloat = 2.0
     dilation: Literal[1] = 1
     padding: Literal[0] = 0
 
@@ -97,6 +97,10 @@ def ratio_map(n_in: int, n_out: int, reads) -> AxisMap:
     """Map of a resampling layer whose pattern repeats every n_out/g outputs (g = gcd)."""
     ratio = Fraction(n_in, n_out)
     period = ratio.denominator
+    if period > MAX_PHASES:
+        raise LayerError(f"resampling {n_in} to {n_out} makes a pattern that repeats only every {period:,} "
+                         f"outputs; rfcalc keeps RF maps exact up to {MAX_PHASES:,} (choose sizes with a "
+                         f"larger common divisor)")
     return explicit_map([reads(q) for q in range(period)], ratio.numerator)
 
 
