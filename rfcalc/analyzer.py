@@ -148,13 +148,19 @@ def _misalignment(names, patterns: list[ax.AxisMap]) -> Optional[str]:
     return "; ".join(parts) or None
 
 
-def _dropped_pixels(spec: Spec, states: dict, dropped: dict[str, tuple]) -> tuple[dict, dict]:
-    """(warnings, notes) per layer about pixels at the end of a tensor that a window layer never reads:
-    a warning when no layer reading that tensor reads them, a note when another one does."""
+def _readers(spec: Spec) -> dict[str, list[str]]:
+    """Tensor name -> the layers that read it, in order."""
     readers: dict[str, list[str]] = {}
     for node in spec.nodes:
         for name in node.inputs:
             readers.setdefault(name, []).append(node.name)
+    return readers
+
+
+def _dropped_pixels(spec: Spec, states: dict, dropped: dict[str, tuple]) -> tuple[dict, dict]:
+    """(warnings, notes) per layer about pixels at the end of a tensor that a window layer never reads:
+    a warning when no layer reading that tensor reads them, a note when another one does."""
+    readers = _readers(spec)
     warnings: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
     for tensor, names in readers.items():
@@ -211,7 +217,8 @@ def _own_params(node: Node, params: int, seen: dict[str, int]) -> tuple[int, lis
     owner = node.share_params_with
     if seen.get(owner) != params:
         raise SpecError(f"share_params_with '{owner}': that layer has {seen.get(owner, 0):,} parameters, "
-                        f"this one needs {params:,}", node.location, node.name)
+                        f"this one needs {params:,}", node.location,
+                        layer_label(node.index, node.name, node.layer.type))
     return 0, [f"shares its {params:,} parameters with '{owner}' (counted once)"]
 
 
@@ -242,10 +249,7 @@ def _covers_input(fields: Fields) -> bool:
 def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
     """Input pixels that no unit of a final spatial tensor sees: a network output, or a tensor that a
     flatten/linear/global layer consumes (after which every unit nominally sees the whole input)."""
-    readers: dict[str, list[str]] = {}
-    for node in spec.nodes:
-        for name in node.inputs:
-            readers.setdefault(name, []).append(node.name)
+    readers = _readers(spec)
     warnings = []
     for node in spec.nodes:
         state = states[node.name]
