@@ -83,8 +83,10 @@ def analyze(spec: Spec) -> Report:
                        notes=tuple(drop_notes.get(r.name, ())) + r.notes) for r in results]
     network_warnings = _unseen_pixels(spec, states, input_sizes)
     pixel_loss = network_warnings + [f"{name}: {w}" for name, ws in drop_warnings.items() for w in ws]
+    misaligned = [f"{r.name}: {w}" for r in results for w in r.warnings if MISALIGNED in w]
     return Report(spec.name, spec.source, input_shape, spec.input.batch, spec.input.dtype, tuple(results),
-                  _totals(spec, results, element_bytes), tuple(network_warnings), pixel_loss=tuple(pixel_loss))
+                  _totals(spec, results, element_bytes), tuple(network_warnings), pixel_loss=tuple(pixel_loss),
+                  misaligned=tuple(misaligned))
 
 
 def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[str]]:
@@ -101,11 +103,12 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[s
         branches = [s.fields[axis] for s in sources]
         misaligned = _misalignment(node.inputs, [b.pattern for b in branches])
         if misaligned:
-            warnings.append(f"axis {axis}: misaligned branches: {misaligned}; the merged RF is their union")
+            warnings.append(f"axis {axis}: {MISALIGNED}: {misaligned}; the merged RF is their union")
         merged.append(ax.advance(own, n, ax.unite(branches)))
     return tuple(merged), warnings
 
 
+MISALIGNED = "misaligned branches"
 MAX_TERMS = 16  # separate branch shapes kept exactly; beyond, the per-axis hull stands for them
 
 

@@ -122,6 +122,8 @@ class Report:
     # The warnings (layer-prefixed, as in all_warnings) about input pixels that are lost: dropped by
     # every reader of a tensor, or never seen by any unit of an output.
     pixel_loss: tuple[str, ...] = ()
+    # The warnings (layer-prefixed) about merges whose branches' RF centres or jumps differ.
+    misaligned: tuple[str, ...] = ()
     conventions: tuple[str, ...] = CONVENTIONS
     profile: str = "rfcalc"
 
