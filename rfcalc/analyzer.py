@@ -232,8 +232,10 @@ def _gridding(rf: tuple[AxisRF, ...], sources: list[_State]) -> list[str]:
         return []
     if any(r.has_holes for s in sources for r in s.rf):
         return []
-    return [f"axis {axis}: gridding: the RF spans r={r.size_max} but a unit sees only {r.support_min} of those "
-            f"pixels (holes from dilation); add a dilation-1 layer to fill them" for axis, r in holed]
+    return [f"axis {axis}: gridding: the RF spans r={r.size_min} but a unit sees only {r.support_min} of those "
+            f"pixels (holes from dilation); add a dilation-1 layer to fill them" if r.uniform else
+            f"axis {axis}: gridding: RFs span r={r.size_min}..{r.size_max} but units see only "
+            f"{r.support_min}..{r.support_max} of those pixels (holes from dilation)" for axis, r in holed]
 
 
 def _covers_input(fields: Fields) -> bool:

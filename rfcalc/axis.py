@@ -265,8 +265,24 @@ def _subset(small: Intervals, big: Intervals) -> bool:
 
 def term_contains(outer: Term, inner: Term) -> bool:
     """True when, at every position, inner's set is inside outer's (checked axis by axis)."""
-    return all(a == b or all(_subset(b.sees(o), a.sees(o)) for o in range(a.units))
-               for a, b in zip(outer, inner))
+    return all(a == b or _field_contains(a, b) for a, b in zip(outer, inner))
+
+
+def _field_contains(outer: AxisField, inner: AxisField) -> bool:
+    """Every unit of `inner` sees a subset of what the same unit of `outer` sees. Border units are
+    compared exactly; in between, one common period of the patterns decides when the jumps agree
+    (a pattern containment that fails only outside the input just keeps both terms: still exact)."""
+    units = outer.units
+    head = max(outer.border_zones()[0], inner.border_zones()[0])
+    tail = max(outer.border_zones()[1], inner.border_zones()[1])
+    borders = [*range(min(head, units)), *range(max(head, units - tail), units)]
+    if not all(_subset(inner.sees(o), outer.sees(o)) for o in borders):
+        return False
+    end = units - tail
+    if outer.pattern.jump == inner.pattern.jump:
+        period = outer.pattern.period * inner.pattern.period // gcd(outer.pattern.period, inner.pattern.period)
+        end = min(end, head + period)
+    return all(_subset(inner.pattern.reads(o), outer.pattern.reads(o)) for o in range(head, end))
 
 
 def box_contains(outer: Box, inner: Box) -> bool:

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from .dtypes import DTYPE_BYTES
 from .errors import RfcalcError, StrictWarningError, UsageError
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
@@ -42,14 +43,25 @@ def make_console(stderr: bool = False):
     """A rich console: colour only on a terminal, NO_COLOR respected, wide when piped."""
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich exits 1; a reader that stops early is not an error
+            raise BrokenPipeError
+
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "0") or 0) or 200
-    return Console(file=stream, width=width, highlight=False)
+    return _Console(file=stream, width=None if stream.isatty() else _piped_width(), highlight=False)
+
+
+def _piped_width() -> int:
+    """Table width when output is piped: $COLUMNS when it is a positive number, else 200."""
+    try:
+        return max(int(os.environ.get("COLUMNS", "")), 0) or 200
+    except ValueError:
+        return 200
 
 
 def spec_options(func):
     """Options shared by every command that analyzes specs: input overrides."""
-    func = click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8", "float64"]),
+    func = click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)),
                         help="Element type for memory figures (overrides the spec).")(func)
     func = click.option("--batch", type=click.IntRange(min=1), help="Batch size (overrides the spec).")(func)
     func = click.option("--input-size", "input_size",
@@ -171,8 +183,12 @@ def main(argv=None) -> int:
     except click.exceptions.Abort:
         click.echo("rfcalc: interrupted", err=True)
         return 130
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"rfcalc: error: {exc.format_message()}{hint}", err=True)
+        return 2
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"rfcalc: error: {exc.format_message()}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -180,6 +196,8 @@ def main(argv=None) -> int:
         click.echo("rfcalc: interrupted", err=True)
         return 130
     except BrokenPipeError:
+        # The reader went away (e.g. `| head`): silence the final flush of stdout too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return returned if isinstance(returned, int) else 0
 

@@ -1,4 +1,4 @@
-"""Columns of the per-layer table, defined once for the terminal table, CSV, Markdown and worksheets."""
+"""Columns of the per-layer table, defined once for the terminal table, CSV and Markdown."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -45,6 +45,8 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
                 raise ExpressionError("powers take an integer exponent of at most 64 and a base of at most 2^32")
             return operator.pow(base, exponent)
         left, right = _evaluate(node.left, variables), _evaluate(node.right, variables)
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            raise ExpressionError(f"'{ast.unparse(node)}': string formatting with % is not allowed")
         if isinstance(node.op, ast.Mult) and any(isinstance(v, (str, list)) for v in (left, right)):
             count = right if isinstance(left, (str, list)) else left
             if isinstance(count, int) and count * len(left if isinstance(left, (str, list)) else right) > MAX_RESULT:

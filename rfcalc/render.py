@@ -11,7 +11,6 @@ from .columns import COLUMNS, Column
 from .report import SCHEMA_VERSION, AxisRF, LayerResult, Report
 from .units import format_bytes, format_count, format_fraction
 
-FORMATS = ("table", "json", "csv", "markdown")
 
 
 def _number(value: Fraction | None) -> int | float | None:

@@ -13,7 +13,8 @@ SCHEMA_VERSION = 1
 CONVENTIONS = (
     "input pixel i spans [i, i+1): r = 1, j = 1, start = 0.5 at the input",
     "r, j, start ignore borders (padding counts toward r); effective padding = (r-1)/2 - (start-0.5)",
-    "MACs: multiply-accumulates of conv/transposed conv/linear/locally connected layers, bias excluded",
+    "MACs: multiply-accumulates of conv (all kinds: depthwise, separable, tiled, locally connected), "
+    "transposed conv and linear layers, bias excluded; MACs and FLOPs are per sample",
     "FLOPs = 2 x MACs + adds (incl. bias), muls, divs, compares and exp-kind ops of the other layers",
     "batch norm in its inference form (1 mul + 1 add per element); dropout is the identity",
     "params = learnable parameters (PyTorch's parameters()); buffers (BN running stats) counted apart",
@@ -37,7 +38,7 @@ class AxisRF:
 
     @property
     def size(self) -> int:
-        """r of the first unit (r_min == r_max when uniform)."""
+        """r of a uniform RF; r_min when it varies with position (r_max is size_max)."""
         return self.size_max if self.uniform else self.size_min
 
     @property
@@ -118,7 +119,6 @@ class Report:
     layers: tuple[LayerResult, ...]
     totals: Totals
     warnings: tuple[str, ...] = ()  # network-level warnings
-    notes: tuple[str, ...] = ()
     # The warnings (layer-prefixed, as in all_warnings) about input pixels that are lost: dropped by
     # every reader of a tensor, or never seen by any unit of an output.
     pixel_loss: tuple[str, ...] = ()

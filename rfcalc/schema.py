@@ -43,12 +43,13 @@ def spec_json_schema() -> dict[str, Any]:
             _allow_expressions(definition)
             definition["description"] = (definition.get("description") or "").strip()
     item = {"$ref": "#/$defs/LayerItem"}
+    composite_keys = {k: v for k, v in _NODE_PROPERTIES.items() if k in ("name", "inputs", "if")}
     group = {"type": "object", "required": ["layers"], "additionalProperties": False,
-             "properties": {**_NODE_PROPERTIES, "layers": {"type": "array", "items": item, "minItems": 1},
+             "properties": {**composite_keys, "layers": {"type": "array", "items": item, "minItems": 1},
                             "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, _EXPRESSION]}},
              "description": "an inline sequential group of layers (optionally repeated: NAME.0, NAME.1, ...)"}
     call = {"type": "object", "required": ["block"], "additionalProperties": False,
-            "properties": {**_NODE_PROPERTIES, "block": {"type": "string"}, "args": {"type": "object"},
+            "properties": {**composite_keys, "block": {"type": "string"}, "args": {"type": "object"},
                            "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, _EXPRESSION]}},
             "description": "a use of a block defined under `blocks`"}
     # The layer types are disjoint on `type`, so anyOf (which stops at the first match) says the same
@@ -84,10 +85,10 @@ def layer_table(only: str | None = None):
             close = difflib.get_close_matches(only, list(names), n=1)
             raise UsageError(f"unknown layer type '{only}'" + (f"; did you mean '{close[0]}'?" if close else ""))
         classes = (names[only],)
-    table = Table("type", "parameters (default)", "what it does", header_style="bold", show_lines=True)
-    for cls in classes:
+    table = Table("group", "type", "parameters (default)", "what it does", header_style="bold", show_lines=True)
+    for cls in sorted(classes, key=lambda c: c.category):
         kinds = ", ".join(cls.model_fields["type"].annotation.__args__)
         params = "\n".join(f"{name} ({_default(field)})" for name, field in cls.model_fields.items()
                            if name != "type")
-        table.add_row(kinds, params or "-", (cls.__doc__ or "").strip())
+        table.add_row(cls.category, kinds, params or "-", (cls.__doc__ or "").strip())
     return table

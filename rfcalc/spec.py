@@ -12,13 +12,13 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .dtypes import DTYPE_BYTES
 from .errors import Location, SpecError
 from .expr import ExpressionError, shorten, substitute
 from .layers import TYPE_NAMES, LayerModel, validate_layer
 from .layers.base import MAX_EXTENT, MAX_VALUE
 from .yamlsource import SourceList, SourceMap, load_yaml, location_of
 
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 INPUT = "input"  # the name by which layers refer to their scope's input
 NODE_KEYS = ("name", "inputs", "if", "trainable", "share_params_with")  # not passed to layer models
 MAX_LEAVES = 100_000  # layers a spec may expand to
@@ -39,7 +39,7 @@ class InputSpec(BaseModel):
         if max(shape[1:], default=1) > MAX_EXTENT:
             raise ValueError(f"spatial sizes must be at most {MAX_EXTENT:,}")
         return shape
-    dtype: Literal["float32", "float16", "bfloat16", "int8", "float64"] = "float32"
+    dtype: Literal[tuple(DTYPE_BYTES)] = "float32"
 
     @property
     def dtype_bytes(self) -> int:
@@ -181,7 +181,9 @@ class _Expander:
         self.nodes: list[Node] = []
         self.known: set[str] = set()
         self.call_stack: list[str] = []
-        self.globals: dict = dict(document.vars)
+        self.globals: dict = {}
+        for name, value in document.vars.items():  # a variable may use the ones defined before it
+            self.globals[name] = self._sub(value, self.globals, raw.get("vars"), (name,))
         self.current: Optional[str] = None  # the layer being expanded, for error messages
 
     def expand(self, items: SourceList, scope: str, variables: dict, input_name: str,
@@ -385,7 +387,7 @@ class _Expander:
         if not isinstance(trainable, bool):
             raise SpecError(f"trainable must be true or false; got {shorten(repr(trainable))}",
                             location_of(item, ("trainable",)) or location, label)
-        shares = item.get("share_params_with")
+        shares = self._sub(item.get("share_params_with"), variables, item, ("share_params_with",))
         if shares is not None and str(shares) not in self.known:
             raise SpecError(f"share_params_with: no earlier layer is named '{shorten(str(shares))}' (give the "
                             f"full dotted name of the layer whose parameters this one reuses)",
@@ -418,7 +420,7 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
                               location_of(raw, (key,)), None)
         raise error from None
     expander = _Expander(document, raw, source)
-    expander.expand(raw["layers"], "", dict(document.vars), INPUT, {})
+    expander.expand(raw["layers"], "", dict(expander.globals), INPUT, {})
     name = document.name or Path(source).stem
     return Spec(name, document.input, tuple(expander.nodes), source, document.description,
                 document.budgets, raw)

@@ -18,7 +18,7 @@ import click
 
 from .analyzer import analyze
 from .cli import load_specs, make_console, spec_options
-from .errors import RfcalcError
+from .errors import RfcalcError, UsageError
 from .report import LayerResult, Report
 from .spec import Spec
 from .units import format_bytes, format_count, parse_bytes
@@ -158,9 +158,9 @@ def verify_spec(spec: Spec, seed: int = 0, max_memory: int = 2 << 30, check_rf: 
     from .backend.rf import AxisHint, check_receptive_fields
 
     progress = progress or LazyProgress(False)
-    report = analyze(spec)
     network = Network(spec)
-    network.check_memory(max_memory)
+    network.check_memory(max_memory)  # refuse an oversized run before any analysis or allocation
+    report = analyze(spec)
     weights = network.instantiate(seed)
     x = network.random_input(seed)
     total = len(spec.nodes)
@@ -383,7 +383,8 @@ def _max_memory(text: str) -> int:
 @click.command()
 @click.argument("specs", nargs=-1, required=True)
 @spec_options
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights and input.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random weights and input.")
 @click.option("--max-memory", "max_memory", default="2GiB", show_default=True,
               help="Refuse runs whose arrays would need more memory than this.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -395,6 +396,7 @@ def _max_memory(text: str) -> int:
 def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, erf_out):
     """Run SPECS in the numpy backend and check every analyzed number; exit 1 on any mismatch."""
     limit = _max_memory(max_memory)
+    _check_image_name(erf_out)
     loaded = load_specs(specs, input_size, batch, dtype)
     console = make_console()
     results = []
@@ -435,7 +437,7 @@ def _show_erf(spec: Spec, seed: int, limit: int, layer: Optional[str], samples: 
 @click.option("--layer", help="Layer whose centre unit is studied (default: the last layer with spatial output).")
 @click.option("--samples", type=click.IntRange(min=1), default=4, show_default=True,
               help="Random draws of weights and input averaged.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--max-memory", "max_memory", default="2GiB", show_default=True)
 @click.option("--out", "--erf-out", "out", type=click.Path(dir_okay=False, writable=True),
               help="Write the picture to this .png or .svg file.")
@@ -445,5 +447,12 @@ def erf(spec, input_size, batch, dtype, layer, samples, seed, max_memory, out):
     The gradient magnitude of the centre unit with respect to the input under random weights and inputs
     (Luo, Li, Urtasun and Zemel, NeurIPS 2016), averaged over --samples draws, drawn in the terminal
     and optionally written as PNG or SVG, with the theoretical RF box over it."""
+    _check_image_name(out)
     loaded = load_specs([spec], input_size, batch, dtype)[0]
     _show_erf(loaded, seed, _max_memory(max_memory), layer, samples, out, make_console())
+
+
+def _check_image_name(path: Optional[str]) -> None:
+    """Refuse an ERF picture name that is neither .png nor .svg before any work is done."""
+    if path and not path.lower().endswith((".png", ".svg")):
+        raise UsageError(f"'{path}': the ERF picture must be a .png or .svg file")

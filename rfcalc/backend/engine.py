@@ -11,13 +11,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..errors import RfcalcError, SpecError
-from ..spec import INPUT, Spec
+from ..spec import INPUT, Spec, layer_label
 from .counting import OpCounter
 from .geometry import KernelError
 from .registry import Kernel, Params, bind
 from .window import CHUNK_BYTES
 
-DEFAULT_MAX_MEMORY = 2 << 30  # 2 GiB
 
 
 class MemoryLimitError(RfcalcError):
@@ -83,7 +82,8 @@ class Network:
             try:
                 kernel = bind(node.layer, [self.shapes[name] for name in node.inputs])
             except KernelError as exc:
-                raise SpecError(f"numpy backend: {exc}", node.location, node.name) from None
+                raise SpecError(f"numpy backend: {exc}", node.location,
+                                layer_label(node.index, node.name, node.layer.type)) from None
             self.kernels.append(kernel)
             self.shapes[node.name] = tuple(kernel.out_shape)
         self.last_use = {INPUT: -1}
@@ -149,7 +149,7 @@ class Network:
                 if own_kernel.param_shapes() != kernel.param_shapes():
                     raise SpecError(f"numpy backend: share_params_with '{owner}': parameter shapes "
                                     f"{own_kernel.param_shapes()} and {kernel.param_shapes()} differ",
-                                    node.location, node.name)
+                                    node.location, layer_label(node.index, node.name, node.layer.type))
                 params[node.name], buffers[node.name] = {}, {}
                 prepared[node.name] = kernel.prepare(params[owner], buffers[owner])
                 continue

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import PositiveInt
 
 from ..axis import IDENTITY, explicit_map
-from .base import LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
+from .base import LayerError, LayerFacts, LayerModel, Shape, elementwise_facts, nonzero
 
 # Operations per element for the activations without parameters.
 ELEMENTWISE_OPS: dict[str, dict[str, int]] = {
@@ -24,7 +24,7 @@ ELEMENTWISE_OPS: dict[str, dict[str, int]] = {
 class Activation(LayerModel):
     """Parameter-free activation: relu, relu6, sigmoid, tanh, silu (swish), hardswish, hardsigmoid."""
 
-    type: Literal["relu", "relu6", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid"]
+    type: Literal[tuple(ELEMENTWISE_OPS)]  # the names are the keys of ELEMENTWISE_OPS
     category: ClassVar = "activation"
     inplace: bool = False
 
@@ -102,4 +102,4 @@ class Softmax(LayerModel):
         ops = {"exp": elements, "add": elements - elements // group, "div": elements}
         if self.type == "log_softmax":
             ops = {"exp": elements + elements // group, "add": 2 * elements - elements // group}
-        return LayerFacts(shape, maps, ops={k: v for k, v in ops.items() if v})
+        return LayerFacts(shape, maps, ops=nonzero(ops))

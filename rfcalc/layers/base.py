@@ -19,9 +19,6 @@ PaddingValue = Union[int, Literal["same", "valid"], list[Union[int, list[int]]]]
 MAX_VALUE = 1 << 31
 MAX_EXTENT = 1 << 24
 
-# Kinds of floating-point operation besides multiply-accumulates (see README "Counting").
-OP_KINDS = ("add", "mul", "div", "cmp", "exp")
-
 
 class LayerError(ValueError):
     """A layer that cannot apply to its input; the analyzer adds the layer's name and location."""
@@ -145,10 +142,12 @@ class LayerModel(BaseModel):
                 if isinstance(item, (int, float)) and not isinstance(item, bool) and abs(item) > MAX_VALUE:
                     raise ValueError(f"{shorten(repr(item))} is too large (at most {MAX_VALUE:,})")
         return value
-    # Human-readable category used by `rfcalc layers`.
+    # Group shown by `rfcalc layers`.
     category: ClassVar[str] = "other"
     # How many inputs the layer takes: 1, or None for merges (two or more).
     arity: ClassVar[int | None] = 1
+    # True for layers that only make sense on inputs with spatial axes (check_input enforces it).
+    needs_spatial: ClassVar[bool] = False
 
     @property
     def spatial_dims(self) -> int | None:
@@ -160,6 +159,8 @@ class LayerModel(BaseModel):
 
     def check_input(self, shape: Shape) -> None:
         """Reject inputs whose number of spatial axes does not fit the type name."""
+        if self.needs_spatial and len(shape) < 2:
+            raise LayerError(f"{getattr(self, 'type')} needs spatial axes; got a flat input of shape {list(shape)}")
         wanted = self.spatial_dims
         if wanted is not None and len(shape) - 1 != wanted:
             raise LayerError(f"{getattr(self, 'type')} expects an input with {wanted} spatial axes "
@@ -173,5 +174,10 @@ class LayerModel(BaseModel):
 def elementwise_facts(shape: Shape, **ops: int) -> LayerFacts:
     """Facts of a layer that keeps its input's shape and reads one position: ops given per element."""
     elements = prod(shape)
-    return LayerFacts(shape, (IDENTITY,) * (len(shape) - 1),
-                      ops={kind: per_element * elements for kind, per_element in ops.items() if per_element})
+    return LayerFacts(shape, (IDENTITY,) * (len(shape) - 1), ops=nonzero(
+        {kind: per_element * elements for kind, per_element in ops.items()}))
+
+
+def nonzero(ops: dict[str, int]) -> dict[str, int]:
+    """The op counts without zero entries (a kind a layer does not perform is absent, not 0)."""
+    return {kind: count for kind, count in ops.items() if count}

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveInt
 
 from ..axis import MAX_PHASES, explicit_map, merge_intervals
-from .base import (IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window,
+from .base import (IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window, nonzero,
                    per_axis, resolve_padding, spatial_size)
 
 # Only zero padding: other modes make border units read mirrored pixels, which the RF maps do not model.
@@ -107,7 +107,7 @@ class Geometry:
 
     def with_costs(self, params: int, macs: int, adds: int) -> LayerFacts:
         """The facts with parameters, MACs and the bias adds filled in."""
-        return replace(self.facts, params=params, macs=macs, ops={"add": adds} if adds else {})
+        return replace(self.facts, params=params, macs=macs, ops=nonzero({"add": adds}))
 
 
 class Conv(ChannelMixing):
@@ -183,7 +183,7 @@ class ConvTranspose(ChannelMixing):
         macs = prod(shape) * (self.out_channels // self.groups) * taps
         return LayerFacts(out_shape, tuple(maps),
                           params=c_in * (self.out_channels // self.groups) * taps + self.out_channels * self.bias,
-                          macs=macs, ops={"add": prod(out_shape) if self.bias else 0})
+                          macs=macs, ops=nonzero({"add": prod(out_shape) * self.bias}))
 
 
 def _transposed_map(w: Window):

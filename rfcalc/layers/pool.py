@@ -10,7 +10,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..axis import MAX_PHASES, AxisMap, explicit_map
-from .base import IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, per_axis
+from .base import IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, nonzero, per_axis
 from .conv import WindowedLayer
 
 
@@ -28,9 +28,9 @@ class WindowPool(WindowedLayer):
         stride = self.kernel_size if self.stride is None else self.stride
         windows = self.model_copy(update={"stride": stride}).windows(shape, self.ceil_mode)
         for w in windows:
-            if max(w.pad_before, w.pad_after) * 2 > w.extent:
+            if max(w.pad_before, w.pad_after) > w.kernel // 2:  # PyTorch checks the undilated kernel
                 raise LayerError(f"padding {max(w.pad_before, w.pad_after)} must be at most half the "
-                                 f"effective kernel size {w.extent}")
+                                 f"kernel size {w.kernel} (PyTorch's rule)")
         return windows
 
     def pool_facts(self, shape: Shape, **per_output_window) -> LayerFacts:
@@ -40,7 +40,7 @@ class WindowPool(WindowedLayer):
         taps = prod(w.kernel for w in windows)
         outputs = prod(facts.output_shape)
         ops = {kind: outputs * rule(taps) for kind, rule in per_output_window.items()}
-        return replace(facts, ops={k: v for k, v in ops.items() if v})
+        return replace(facts, ops=nonzero(ops))
 
 
 class MaxPool(WindowPool):
@@ -53,7 +53,8 @@ class MaxPool(WindowPool):
 
 
 class AvgPool(WindowPool):
-    """Average pooling: k - 1 adds and one division per output (padding counted per count_include_pad)."""
+    """Average pooling: k - 1 adds and one division per output (count_include_pad changes the divisor,
+    not the operation count)."""
 
     type: Literal["avgpool", "avgpool1d", "avgpool2d", "avgpool3d"]
     dilation: Literal[1] = 1
@@ -79,7 +80,7 @@ class LPPool(WindowPool):
         powers = 0 if self.norm_type == 1 else prod(inputs[0])
         power_kind = "mul" if self.norm_type == 2 else "exp"
         ops = {**facts.ops, power_kind: facts.ops.get(power_kind, 0) + powers}
-        return replace(facts, ops={k: v for k, v in ops.items() if v})
+        return replace(facts, ops=nonzero(ops))
 
 
 def adaptive_bounds(o: int, n_in: int, n_out: int) -> tuple[int, int]:
@@ -110,6 +111,7 @@ class AdaptivePool(LayerModel):
     type: Literal["adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
                   "adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d"]
     category: ClassVar = "pooling"
+    needs_spatial: ClassVar = True
     output_size: IntOrList
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
@@ -123,11 +125,11 @@ class AdaptivePool(LayerModel):
         window_elements = _total_window_elements(shape[1:], sizes)
         channels = shape[0]
         outputs = channels * prod(sizes)
-        if "max" in self.type:
+        if self.type.startswith("adaptive_max"):
             ops = {"cmp": channels * window_elements - outputs}
         else:
             ops = {"add": channels * window_elements - outputs, "div": outputs}
-        return LayerFacts((channels, *sizes), maps, ops={k: v for k, v in ops.items() if v})
+        return LayerFacts((channels, *sizes), maps, ops=nonzero(ops))
 
 
 def _total_window_elements(in_sizes: tuple[int, ...], out_sizes: tuple[int, ...]) -> int:
@@ -154,5 +156,5 @@ class GlobalPool(LayerModel):
             {"add": channels * (positions - 1), "div": channels}
         if self.keepdims:
             whole = tuple(explicit_map([((0, n - 1),)], 0) for n in shape[1:])
-            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=ops)
-        return LayerFacts((channels,), None, ops={k: v for k, v in ops.items() if v})
+            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=nonzero(ops))
+        return LayerFacts((channels,), None, ops=nonzero(ops))

@@ -62,11 +62,13 @@ class Pad(LayerModel):
 
     type: Literal["pad", "zero_pad", "constant_pad"]
     category: ClassVar = "shape"
+    needs_spatial: ClassVar = True
     padding: Union[int, list[Union[int, list[int]]]]
     value: float = 0.0
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         shape = inputs[0]
+        self.check_input(shape)
         ndim = len(shape) - 1
         pads = resolve_padding(self.padding, ndim, shape[1:], (1,) * ndim, (1,) * ndim, (1,) * ndim)
         sizes = tuple(n + before + after for n, (before, after) in zip(shape[1:], pads))
@@ -81,6 +83,7 @@ class Upsample(LayerModel):
 
     type: Literal["upsample", "upsample1d", "upsample2d", "upsample3d"]
     category: ClassVar = "resampling"
+    needs_spatial: ClassVar = True
     scale_factor: Optional[Union[float, list[float]]] = None
     size: Optional[IntOrList] = None
     mode: Literal["nearest", "linear", "bilinear", "trilinear"] = "nearest"
@@ -98,7 +101,7 @@ class Upsample(LayerModel):
         shape = inputs[0]
         self.check_input(shape)
         ndim = len(shape) - 1
-        wanted = {"bilinear": 2, "trilinear": 3}.get(self.mode)
+        wanted = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(self.mode)
         if wanted is not None and wanted != ndim:
             raise LayerError(f"mode '{self.mode}' needs {wanted} spatial axes; the input has {ndim}")
         sizes, maps = [], []
