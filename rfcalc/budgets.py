@@ -29,35 +29,39 @@ from typing import Any, Callable, Optional
 
 import click
 
-from .cli import make_console, parse_size, spec_options
+from .cli import load_specs, make_console, parse_size, spec_options
 from .errors import EXIT_BAD_INPUT, Location, RfcalcError, SpecError, UsageError
 from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
-from .units import format_bytes, format_count, parse_bytes, parse_count
+from .units import MAX_QUANTITY, format_bytes, format_count, parse_bytes, parse_count
 
 EXIT_EXCEEDED = 1
 ANNOTATION_CAP = 10  # GitHub shows at most 10 annotations of each type per step
-SOURCES = ("spec", "file", "flag")  # in increasing precedence
 
 
 # --- budget kinds --------------------------------------------------------------------------------
 
 def _parse_axes(value: Any) -> tuple[int, ...]:
-    """200, '200x180', '200,180' or [200, 180] -> positive ints."""
+    """200, '200x180', '200,180' or [200, 180] -> positive ints (at most 2**63 each)."""
+    expected = f"expected a size like 200, 200x180 or [200, 180]; got {value!r}"
     if isinstance(value, bool):
-        raise ValueError(f"expected a size like 200 or 200x180; got {value!r}")
+        raise ValueError(expected)
     if isinstance(value, int):
         parts = [value]
     elif isinstance(value, str):
+        # The text form is --input-size's (cli.parse_size); its message names --input-size, so it is
+        # replaced by one that fits a budget.
         try:
-            parts = [int(p) for p in value.replace(",", "x").lower().split("x")]
-        except ValueError:
-            raise ValueError(f"expected a size like 200 or 200x180; got {value!r}") from None
+            parts = parse_size(value)
+        except UsageError:
+            raise ValueError(f"expected positive sizes like 200 or 200x180; got {value!r}") from None
     elif isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         parts = list(value)
     else:
-        raise ValueError(f"expected a size like 200, 200x180 or [200, 180]; got {value!r}")
+        raise ValueError(expected)
     if min(parts) < 1:
         raise ValueError(f"sizes must be positive; got {value!r}")
+    if max(parts) > MAX_QUANTITY:
+        raise ValueError(f"sizes must be at most 2**63; got {max(parts)}")
     return tuple(parts)
 
 
@@ -231,10 +235,11 @@ def _expand_axes(limit: tuple[int, ...], actual: tuple[int, ...], budget: Budget
     return limit
 
 
-def _margin(limit: float, actual: float, direction: str) -> Optional[float]:
+def _margin(limit: int, actual: int, direction: str) -> Optional[float]:
     if limit == 0:
         return None
-    return 100.0 * ((limit - actual) if direction == "max" else (actual - limit)) / limit
+    # int / int: Python divides exactly and rounds once, so no operand is converted to float first.
+    return 100 * ((limit - actual) if direction == "max" else (actual - limit)) / limit
 
 
 def check_budget(budget: Budget, report) -> Check:
@@ -292,15 +297,11 @@ def check_spec(source: str, shared: dict[str, Budget], profile: Optional[str],
                overrides: tuple = (None, None, None)) -> SpecResult:
     """Load, analyze and check one spec against its own budgets merged with the shared ones."""
     from .profiles import analyze_profiled
-    from .sources import load_spec_source
 
     result = SpecResult(source, source)
     try:
-        spec = load_spec_source(source)
+        spec = load_specs([source], *overrides)[0]
         result.name = spec.name
-        size, batch, dtype = overrides
-        if size or batch or dtype:
-            spec = spec.with_input(parse_size(size), batch, dtype)
         budgets = {**spec_budgets(spec), **shared}
         chosen = profile or (budgets["profile"].limit if "profile" in budgets else DEFAULT_PROFILE)
         result.profile = chosen

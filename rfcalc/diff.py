@@ -13,34 +13,20 @@ from typing import Any, Optional
 
 import click
 
-from .cli import make_console, parse_size, spec_options
-from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
-from .units import format_bytes, format_count, format_fraction
+from .cli import load_specs, make_console, profile_option, spec_options
+from .columns import COLUMNS
+from .profiles import DEFAULT_PROFILE
+from .units import format_bytes, format_count
 
 LAYER_FIELDS = ("type", "output", "rf", "jump", "params", "macs", "flops", "memory")
 NUMERIC_FIELDS = ("params", "macs", "flops", "memory")
 
 
-def _rf_text(layer) -> str:
-    values = []
-    for r in layer.rf:
-        if r.whole_input:
-            values.append(f"all({r.size_max})")
-        else:
-            values.append(str(r.size_max) if r.size_min == r.size_max else f"{r.size_min}..{r.size_max}")
-    return "x".join(values) if len(set(values)) > 1 else (values[0] if values else "-")
-
-
-def _jump_text(layer) -> str:
-    values = [format_fraction(r.jump) for r in layer.rf]
-    return "x".join(values) if len(set(values)) > 1 else (values[0] if values else "-")
-
-
 def layer_fields(layer) -> dict[str, Any]:
-    """The compared fields of one layer result."""
-    return {"type": layer.type, "output": "x".join(map(str, layer.output_shape)), "rf": _rf_text(layer),
-            "jump": _jump_text(layer), "params": layer.params, "macs": layer.macs, "flops": layer.flops,
-            "memory": layer.activation_bytes}
+    """The compared fields of one layer result (r and j as the analyze table shows them)."""
+    return {"type": layer.type, "output": "x".join(map(str, layer.output_shape)),
+            "rf": COLUMNS["rf"].human(layer), "jump": COLUMNS["jump"].human(layer), "params": layer.params,
+            "macs": layer.macs, "flops": layer.flops, "memory": layer.activation_bytes}
 
 
 def total_fields(report) -> dict[str, Any]:
@@ -51,7 +37,7 @@ def total_fields(report) -> dict[str, Any]:
             "activation_memory": t.activation_bytes, "peak_memory": t.peak_activation_bytes,
             "param_memory": t.param_bytes,
             "output": "x".join(map(str, last.output_shape)) if last else "-",
-            "output_rf": _rf_text(last) if last else "-"}
+            "output_rf": COLUMNS["rf"].human(last) if last else "-"}
 
 
 TOTAL_LABELS = {"params": "params", "trainable_params": "trainable params", "macs": "MACs", "flops": "FLOPs",
@@ -110,12 +96,22 @@ def align(old_report, new_report) -> list[LayerDiff]:
 
 
 def _delta(old, new) -> dict[str, Any]:
+    """The one comparison of two values, for JSON and tables alike: numbers get `delta` and `percent`
+    (None from 0), anything else `changed`."""
     entry = {"old": old, "new": new}
     if isinstance(old, int) and isinstance(new, int):
         entry["delta"] = new - old
-        entry["percent"] = None if old == 0 else round(100.0 * (new - old) / old, 3)
+        entry["percent"] = None if old == 0 else 100 * (new - old) / old  # int / int: no float overflow
     else:
         entry["changed"] = old != new
+    return entry
+
+
+def _json_delta(old, new) -> dict[str, Any]:
+    """_delta with the percentage rounded to 3 decimals (rounded here only, never before formatting)."""
+    entry = _delta(old, new)
+    if entry.get("percent") is not None:
+        entry["percent"] = round(entry["percent"], 3)
     return entry
 
 
@@ -128,10 +124,10 @@ def diff_to_dict(old_report, new_report, rows: list[LayerDiff]) -> dict:
         "profile": new_report.profile,
         "old": {"name": old_report.name, "source": old_report.source, "input": list(old_report.input_shape)},
         "new": {"name": new_report.name, "source": new_report.source, "input": list(new_report.input_shape)},
-        "totals": {k: _delta(old_totals[k], new_totals[k]) for k in old_totals},
+        "totals": {k: _json_delta(old_totals[k], new_totals[k]) for k in old_totals},
         "layer_counts": counts,
         "layers": [{"name": r.name, "status": r.status, "changes": r.changes,
-                    "fields": {f: _delta(r.old[f] if r.old else None, r.new[f] if r.new else None)
+                    "fields": {f: _json_delta(r.old[f] if r.old else None, r.new[f] if r.new else None)
                                for f in LAYER_FIELDS}} for r in rows],
     }
 
@@ -151,10 +147,10 @@ def _signed(field: str, delta: int) -> str:
     return ("+" if delta > 0 else "-") + text
 
 
-def _percent(old: int, new: int) -> str:
-    if old == new:
+def _percent(entry: dict) -> str:
+    if entry["delta"] == 0:
         return ""
-    return "new" if old == 0 else f"{100.0 * (new - old) / old:+.1f}%"
+    return "new" if entry["percent"] is None else f"{entry['percent']:+.1f}%"
 
 
 def _cell(row: LayerDiff, field: str) -> str:
@@ -169,13 +165,14 @@ def _cell(row: LayerDiff, field: str) -> str:
         return _human(field, new)
     text = f"{_human(field, old)} → {_human(field, new)}"
     if field in NUMERIC_FIELDS:
-        text += f" ({_signed(field, new - old)})"
+        text += f" ({_signed(field, _delta(old, new)['delta'])})"
     return text
 
 
 _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": ""}
-_COLUMNS = (("output", "output"), ("rf", "r"), ("params", "params"), ("macs", "MACs"), ("flops", "FLOPs"),
-            ("memory", "memory"))
+# Every compared field but `type` (shown beside the name), so a changed row always shows its change.
+_COLUMNS = (("output", "output"), ("rf", COLUMNS["rf"].header), ("jump", COLUMNS["jump"].header),
+            ("params", "params"), ("macs", "MACs"), ("flops", "FLOPs"), ("memory", "memory"))
 
 
 def _totals_rows(old_report, new_report) -> list[tuple[str, str, str, str, str]]:
@@ -183,11 +180,12 @@ def _totals_rows(old_report, new_report) -> list[tuple[str, str, str, str, str]]
     rows = []
     for key, label in TOTAL_LABELS.items():
         a, b = old[key], new[key]
-        if isinstance(a, int):
-            delta = "0" if a == b else _signed(key, b - a)
-            rows.append((label, _human(key, a), _human(key, b), delta, _percent(a, b)))
+        entry = _delta(a, b)
+        if "delta" in entry:
+            delta = "0" if entry["delta"] == 0 else _signed(key, entry["delta"])
+            rows.append((label, _human(key, a), _human(key, b), delta, _percent(entry)))
         else:
-            rows.append((label, a, b, "" if a == b else "changed", ""))
+            rows.append((label, a, b, "changed" if entry["changed"] else "", ""))
     return rows
 
 
@@ -261,18 +259,13 @@ def diff_reports(old_spec, new_spec, profile: str = DEFAULT_PROFILE):
 @click.argument("old")
 @click.argument("new")
 @spec_options
-@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE, show_default=True,
-              help="Counting profile for MACs/FLOPs (see rfcalc analyze --help).")
+@profile_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Output format (markdown: for a pull-request comment).")
 @click.option("--all", "show_all", is_flag=True, help="Show unchanged layers too.")
 def diff(old, new, input_size, batch, dtype, profile, fmt, show_all):
     """Compare two specs OLD and NEW: per-layer and total deltas, layers aligned by name."""
-    from .sources import load_spec_source
-
-    specs = [load_spec_source(source) for source in (old, new)]
-    if input_size or batch or dtype:
-        specs = [s.with_input(parse_size(input_size), batch, dtype) for s in specs]
+    specs = load_specs((old, new), input_size, batch, dtype)
     old_report, new_report, rows = diff_reports(specs[0], specs[1], profile)
     if fmt == "json":
         click.echo(json.dumps(diff_to_dict(old_report, new_report, rows), indent=2))

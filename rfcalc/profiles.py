@@ -21,8 +21,10 @@ What a profiled Report holds, per layer:
   report one MAC-convention figure, and FLOPs are shown as 2 x that figure, per category.
 
 Counts are per sample (batch 1), as rfcalc's own MACs are. Parameters, shapes, receptive fields
-and memory are the same under every profile. Layers with no counterpart in a tool (locally
-connected and tiled convolution have no PyTorch module) keep rfcalc's MACs, with a note saying so.
+and memory are the same under every profile. Each profile lists the layer families its tool counts
+as nothing (its `zero`); layers with no counterpart in a tool (locally connected and tiled
+convolution have no PyTorch module), and any layer type a profile has neither a rule nor a `zero`
+entry for, keep rfcalc's MACs, with a note saying so: never a silent 0.
 """
 from __future__ import annotations
 
@@ -79,6 +81,11 @@ class LayerView:
         """Number of spatial axes of the input."""
         return len(self.inputs[0]) - 1
 
+    @property
+    def family(self) -> Optional[str]:
+        """The layer's family (see _families), None for a layer class no family lists."""
+        return _family_of(type(self.layer), getattr(self.layer, "type", None))
+
 
 @dataclass(frozen=True)
 class Count:
@@ -103,58 +110,96 @@ class Profile:
     title: str
     compare: str  # which of the tool's outputs the MACs / FLOPs columns reproduce
     rules: tuple[str, ...]  # what is counted, in words (printed as the report's conventions)
-    count: Callable[[LayerView], Count]
+    rule: Callable[[LayerView], Optional[Count]]  # the tool's count, or None when it has no rule
+    zero: frozenset[str] = frozenset()  # families the tool is known to count as nothing
+
+    def count(self, view: LayerView) -> Count:
+        """The layer under this profile: the tool's rule; nothing for a family the tool is known to
+        skip; any other layer keeps rfcalc's count, with a note (never a silent 0)."""
+        counted = self.rule(view)
+        if counted is not None:
+            return counted
+        if view.family in self.zero:
+            return Count()
+        if view.family == "no_torch":
+            return _fallback(view, self.name, f"no counterpart for {view.type}")
+        return _fallback(view, self.name, f"the {self.name} profile has no rule for {view.type}")
 
 
-# --- layer families (by model class, never by substring of a name) -------------------------------
+# --- layer families (by model class and exact `type:` value, never by substring of a name) ---------
 
 @lru_cache(maxsize=None)
-def _classes():
-    """The layer model classes, imported on first use (keeps `rfcalc --help` fast)."""
-    from .layers import activation, conv, norm, pool, reshape
+def _families() -> tuple[tuple[str, tuple[type, ...], Optional[frozenset[str]]], ...]:
+    """(family, layer model classes, the exact `type:` values it covers or None for all of them)
+    for every layer type; imported on first use (keeps `rfcalc --help` fast). A class split by
+    type (avg vs max, softmax vs log-softmax, the activations) lists every value it accepts, so a
+    new value belongs to no family and is counted as rfcalc counts it, with a note."""
+    from .layers import activation, conv, merge, norm, pool, reshape
 
-    return {
-        "conv": (conv.Conv, conv.DepthwiseConv, conv.SeparableConv, conv.SpatiallySeparableConv),
-        "transposed": (conv.ConvTranspose,),
-        "no_torch": (conv.LocallyConnected, conv.TiledConv),
-        "linear": (reshape.Linear,),
-        "batchnorm": (norm.BatchNorm,),
-        "layernorm": (norm.LayerNorm,),
-        "maxpool": (pool.MaxPool,),
-        "avgpool": (pool.AvgPool,),
-        "lppool": (pool.LPPool,),
-        "adaptive": (pool.AdaptivePool,),
-        "global": (pool.GlobalPool,),
-        "upsample": (reshape.Upsample,),
-        "softmax": (activation.Softmax,),
-        "prelu": (activation.PReLU,),
-    }
+    def each(cls, *names):
+        return [(name, (cls,), frozenset({name})) for name in names]
+
+    def dims(name):
+        return frozenset({name} | {f"{name}{d}d" for d in (1, 2, 3)})
+
+    return tuple([
+        ("conv", (conv.Conv, conv.DepthwiseConv, conv.SeparableConv, conv.SpatiallySeparableConv), None),
+        ("transposed", (conv.ConvTranspose,), None),
+        ("no_torch", (conv.LocallyConnected, conv.TiledConv), None),
+        ("linear", (reshape.Linear,), None),
+        ("batchnorm", (norm.BatchNorm,), None),
+        ("layernorm", (norm.LayerNorm,), None),
+        ("dropout", (norm.Dropout,), None),
+        ("maxpool", (pool.MaxPool,), None),
+        ("avgpool", (pool.AvgPool,), None),
+        ("lppool", (pool.LPPool,), None),
+        ("adaptive_avg", (pool.AdaptivePool,), dims("adaptive_avgpool")),
+        ("adaptive_max", (pool.AdaptivePool,), dims("adaptive_maxpool")),
+        ("global_avg", (pool.GlobalPool,), frozenset({"global_avgpool"})),
+        ("global_max", (pool.GlobalPool,), frozenset({"global_maxpool"})),
+        ("upsample", (reshape.Upsample,), None),
+        *each(activation.Activation, "relu", "relu6", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid"),
+        ("leaky_relu", (activation.LeakyReLU,), None),
+        ("elu", (activation.ELU,), None),
+        ("gelu", (activation.GELU,), None),
+        ("prelu", (activation.PReLU,), None),
+        *each(activation.Softmax, "softmax", "log_softmax"),
+        ("flatten", (reshape.Flatten,), None),
+        ("identity", (reshape.Identity,), None),
+        ("pad", (reshape.Pad,), None),
+        *each(merge.Merge, "add", "multiply"),
+        ("concat", (merge.Concat,), None),
+    ])
 
 
-def _family(view: LayerView) -> str:
-    for family, classes in _classes().items():
-        if isinstance(view.layer, classes):
+@lru_cache(maxsize=None)
+def _family_of(cls: type, type_name: Optional[str]) -> Optional[str]:
+    """The family of a layer of class `cls` and `type:` value `type_name` (None: no family)."""
+    for family, classes, names in _families():
+        if issubclass(cls, classes) and (names is None or type_name in names):
             return family
-    return "other"
+    return None
+
+
+# Families grouped for the profiles' lists of what they count as nothing.
+_ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "silu", "hardswish", "hardsigmoid", "leaky_relu", "elu",
+                "gelu")
+_POOLS = ("maxpool", "avgpool", "lppool", "adaptive_avg", "adaptive_max", "global_avg", "global_max")
+_MOVES = ("dropout", "flatten", "identity", "pad", "concat")  # copy, reshape or drop nothing: no arithmetic
+_MERGES = ("add", "multiply")
 
 
 def _has_bias(view: LayerView) -> bool:
     return bool(getattr(view.layer, "bias", False))
 
 
-def _fallback(view: LayerView, tool: str) -> Count:
+def _fallback(view: LayerView, tool: str, why: str) -> Count:
     """A layer the tool has no rule for that rfcalc counts: keep rfcalc's MACs and say so."""
-    return Count(view.result.macs, tuple(view.result.ops.items()),
-                 f"{tool}: no counterpart for {view.type}; rfcalc's count kept")
+    return Count(view.result.macs, tuple(view.result.ops.items()), f"{tool}: {why}; rfcalc's count kept")
 
 
 def _is_2d(view: LayerView) -> bool:
     return view.spatial_axes == 2
-
-
-def _is_average(view: LayerView) -> bool:
-    """Adaptive or global average pooling (as opposed to max)."""
-    return view.type.startswith("adaptive_avgpool") or view.type == "global_avgpool"
 
 
 # --- the PyTorch rendition of convolution layers ---------------------------------------------------
@@ -276,14 +321,16 @@ def _count_torchvision(view: LayerView) -> Count:
     # excluded, per input position when transposed) and aten.mm / addmm / bmm (2 * m * n * k, the
     # bias operand of addmm excluded); nothing else. Checked against FlopCounterMode itself in
     # tests/test_profile_tools.py.
-    family = _family(view)
+    family = view.family
     if family in ("conv", "transposed"):
         return _mac_count(conv=sum(call.macs for call in _torch_convs(view)))
     if family == "linear":
         return _mac_count(linear=view.result.macs)
-    if family == "no_torch":
-        return _fallback(view, "torchvision")
-    return Count()
+    return None
+
+
+_TORCHVISION_ZERO = frozenset(("batchnorm", "layernorm", "upsample", "prelu", "softmax", "log_softmax",
+                               *_ACTIVATIONS, *_POOLS, *_MOVES, *_MERGES))
 
 
 # --- fvcore ---------------------------------------------------------------------------------------
@@ -293,7 +340,7 @@ def _count_fvcore(view: LayerView) -> Count:
     # lists the counted ops of the jit trace; the handles are in fvcore/nn/jit_handles.py. One fused
     # multiply-add = one flop. Ops not in the table (relu, max/avg pooling, add, cat, softmax, ...)
     # count 0. The model is taken in eval mode (FlopCountAnalysis traces it in whatever mode it is).
-    family, layer = _family(view), view.layer
+    family, layer = view.family, view.layer
     if family in ("conv", "transposed"):
         # "aten::_convolution": conv_flop_jit / conv_flop_count: batch * prod(w_shape) *
         # prod(conv_shape), conv_shape the output spatial size (the input's when transposed);
@@ -318,21 +365,23 @@ def _count_fvcore(view: LayerView) -> Count:
     if family == "layernorm":
         # norm_flop_counter(2) for aten::layer_norm: input numel * (5 if affine else 4).
         return _mac_count(layer_norm=view.in_elements * (5 if layer.elementwise_affine else 4))
-    if family in ("adaptive", "global") and _is_average(view) and _is_2d(view):
+    if family in ("adaptive_avg", "global_avg"):
         # "aten::adaptive_avg_pool2d": elementwise_flop_counter(1, 0): one per input element.
-        # global_avgpool is taken as nn.AdaptiveAvgPool2d(1), torchvision's way to write it.
-        return _mac_count(adaptive_avg_pool=view.in_elements)
-    if family == "upsample" and _is_2d(view):
+        # global_avgpool is taken as nn.AdaptiveAvgPool2d(1), torchvision's way to write it. The
+        # 1-D and 3-D ops have no handle: 0.
+        return _mac_count(adaptive_avg_pool=view.in_elements) if _is_2d(view) else Count()
+    if family == "upsample":
         # "aten::upsample_nearest2d": elementwise_flop_counter(0, 1), one per output element;
         # "aten::upsample_bilinear2d": elementwise_flop_counter(0, 4), four per output element.
-        if layer.mode == "nearest":
-            return _mac_count(upsample=view.out_elements)
-        if layer.mode == "bilinear":
-            return _mac_count(upsample=4 * view.out_elements)
-        return Count()
-    if family == "no_torch":
-        return _fallback(view, "fvcore")
-    return Count()
+        # Other modes and 1-D / 3-D upsampling have no handle: 0.
+        per_output = {"nearest": 1, "bilinear": 4}.get(layer.mode, 0) if _is_2d(view) else 0
+        return _mac_count(upsample=per_output * view.out_elements)
+    return None
+
+
+# Ops without a handle in _DEFAULT_SUPPORTED_OPS.
+_FVCORE_ZERO = frozenset(("prelu", "softmax", "log_softmax", "maxpool", "avgpool", "lppool", "adaptive_max",
+                          "global_max", *_ACTIVATIONS, *_MOVES, *_MERGES))
 
 
 # --- ptflops --------------------------------------------------------------------------------------
@@ -342,7 +391,7 @@ def _count_ptflops(view: LayerView) -> Count:
     # (get_model_complexity_info(..., backend='aten'); ptflops 0.7.5's default is backend='pytorch',
     # whose module hooks this profile does not reproduce). ATEN_OPS_MAPPING counts aten.convolution
     # and aten.mm/matmul/addmm/bmm only.
-    family = _family(view)
+    family = view.family
     if family in ("conv", "transposed"):
         # conv_flop(...) -> conv_flop_count(..., bias=b is not None): batch * prod(w_shape) *
         # prod(conv_shape) (input spatial when transposed) + batch * out_channels * prod(out
@@ -355,9 +404,10 @@ def _count_ptflops(view: LayerView) -> Count:
         # is not None (nn.Linear on a flat input with a bias runs as aten.addmm; without as aten.mm).
         return _mac_count(linear=view.result.macs,
                           bias=view.result.output_shape[0] if _has_bias(view) else 0)
-    if family == "no_torch":
-        return _fallback(view, "ptflops")
-    return Count()
+    return None
+
+
+_PTFLOPS_ZERO = _TORCHVISION_ZERO  # ATEN_OPS_MAPPING: convolution and matrix products only, as torch's
 
 
 # --- thop -----------------------------------------------------------------------------------------
@@ -372,7 +422,7 @@ def _count_thop(view: LayerView) -> Count:
     # module types to the hooks in thop/vision/basic_hooks.py, whose formulas are in
     # thop/vision/calc_func.py. Module types without a hook count 0 ("Treat it as zero Macs"), and
     # so do functional calls (F.adaptive_avg_pool2d in a forward(), torch.flatten, `a + b`).
-    family, layer, out = _family(view), view.layer, view.result.output_shape
+    family, layer, out = view.family, view.layer, view.result.output_shape
     if family in ("conv", "transposed"):
         # count_convNd -> calculate_conv2d_flops: prod(output_size) * (in_c // g) * prod(kernel),
         # per module; bias not counted. ConvTranspose goes to the same hook, so it is counted per
@@ -390,7 +440,7 @@ def _count_thop(view: LayerView) -> Count:
     if family == "prelu":
         # count_prelu (eval): calculate_relu(numel): one per input element.
         return _mac_count(prelu=view.in_elements)
-    if family == "softmax" and view.type == "softmax":
+    if family == "softmax":
         # count_softmax -> calculate_softmax: batch * (nfeatures exp + (nfeatures - 1) add +
         # nfeatures div), batch = numel // nfeatures; nn.LogSoftmax has no hook.
         features = view.in_shape[layer.dim % len(view.in_shape)]
@@ -398,7 +448,7 @@ def _count_thop(view: LayerView) -> Count:
     if family == "avgpool":
         # count_avgpool -> calculate_avgpool: one per output element.
         return _mac_count(avg_pool=view.out_elements)
-    if family in ("adaptive", "global") and _is_average(view):
+    if family in ("adaptive_avg", "global_avg"):
         # count_adap_avgpool: kernel = prod(input spatial / output spatial) in float64;
         # calculate_adaptive_avg: int((kernel + 1) * output numel), truncated; reproduced in float
         # arithmetic, so (10/3)^2 windows give int(436.00000000000006) = 436 as thop does.
@@ -410,12 +460,14 @@ def _count_thop(view: LayerView) -> Count:
         return _mac_count(adaptive_avg_pool=int((kernel + 1) * (view.in_shape[0] * prod(out_spatial))))
     if family == "upsample":
         return _mac_count(upsample=_THOP_UPSAMPLE.get(layer.mode, 0) * view.out_elements)
-    if family == "no_torch":
-        return _fallback(view, "thop")
-    # ReLU, ReLU6, MaxPool*, AdaptiveMaxPool*, Dropout, ZeroPad2d: zero_ops; LeakyReLU: count_relu
-    # -> calculate_relu_flops returns 0; every other module (sigmoid, tanh, SiLU, GELU, ELU,
-    # Hardswish, LPPool, Flatten, Identity) has no hook; add / multiply / cat are not modules.
-    return Count()
+    return None
+
+
+# ReLU, ReLU6, MaxPool*, AdaptiveMaxPool*, Dropout, ZeroPad2d: zero_ops; LeakyReLU: count_relu ->
+# calculate_relu_flops returns 0; every other module (sigmoid, tanh, SiLU, GELU, ELU, Hardswish,
+# Hardsigmoid, LPPool, LogSoftmax, Flatten, Identity) has no hook; add / multiply / cat are not modules.
+_THOP_ZERO = frozenset(("maxpool", "lppool", "adaptive_max", "global_max", "log_softmax",
+                        *_ACTIVATIONS, *_MOVES, *_MERGES))
 
 
 # --- calflops (DeepSpeed's profiler rules) ------------------------------------------------------
@@ -453,7 +505,7 @@ def _count_calflops(view: LayerView) -> Count:
     # torch.flatten, nn.ReLU6 (it calls F.hardtanh, not the wrapped F.relu6), and `a + b` / `a * b`
     # (the operators are not torch.add / Tensor.add, which it wraps). The model is put in eval mode
     # (calflops/flops_counter.py). The same formulas are DeepSpeed's flops profiler's.
-    family, layer = _family(view), view.layer
+    family, layer = view.family, view.layer
     if family in ("conv", "transposed"):
         # _conv_flops_compute: macs = kernel * in_channels * (out_channels // groups) * its own
         # output size (floor formula, symmetric padding); flops = 2 * macs + out_channels * output
@@ -465,7 +517,7 @@ def _count_calflops(view: LayerView) -> Count:
     if family == "linear":
         # _linear_flops_compute: macs = input numel * out_features; flops = 2 * macs (bias not counted).
         return Count(view.result.macs, (("linear", 2 * view.result.macs),) if view.result.macs else ())
-    if view.type in ("relu", "leaky_relu", "elu", "silu", "gelu") or family == "prelu":
+    if family in ("relu", "leaky_relu", "elu", "silu", "gelu", "prelu"):
         # _relu / _leaky_relu / _elu / _silu / _gelu / _prelu_flops_compute: input numel, 0 MACs.
         return Count(0, (("activation", view.in_elements),))
     if family == "batchnorm":
@@ -476,7 +528,7 @@ def _count_calflops(view: LayerView) -> Count:
     if family == "layernorm":
         # _layer_norm_flops_compute: numel * (5 if affine else 4).
         return Count(0, (("layer_norm", view.in_elements * (5 if layer.elementwise_affine else 4)),))
-    if family in ("maxpool", "avgpool", "adaptive", "global"):
+    if family in ("maxpool", "avgpool", "adaptive_avg", "adaptive_max", "global_avg", "global_max"):
         # _pool_flops_compute (avg/max, adaptive avg/max pooling): input numel. global pooling is
         # taken as nn.AdaptiveAvg/MaxPool(1).
         return Count(0, (("pool", view.in_elements),))
@@ -488,21 +540,22 @@ def _count_calflops(view: LayerView) -> Count:
             size = layer.size
             return Count(0, (("upsample", prod(size) if isinstance(size, list) else int(size)),))
         return Count(0, (("upsample", view.in_elements),))
-    if family == "softmax" and view.type == "softmax":
+    if family == "softmax":
         # _softmax_flops_compute: input numel.
         return Count(0, (("softmax", view.in_elements),))
     if family == "lppool":
         # nn.LPPool -> F.lp_pool{1,2,3}d (PyTorch 2.13 torch/nn/functional.py): avg_pool(x.pow(p))
         # (wrapped: input numel), then (sign(out) * relu(abs(out))).mul(k).pow(1 / p): relu (wrapped:
         # output numel) and Tensor.mul (wrapped, _mul_flops_compute with a scalar: output numel);
-        # `*`, pow, sign and abs are not wrapped. An infinite norm is max_pool(x.abs()): input numel.
-        if layer.norm_type in (float("inf"), float("-inf")):
-            return Count(0, (("pool", view.in_elements),))
+        # `*`, pow, sign and abs are not wrapped. (norm_type is a finite float: no max_pool branch.)
         return Count(0, (("pool", view.in_elements), ("activation", view.out_elements),
                          ("mul", view.out_elements)))
-    if family == "no_torch":
-        return _fallback(view, "calflops")
-    return Count()
+    return None
+
+
+# Calls calflops does not wrap (see above); Dropout runs F.dropout, which is the identity in eval.
+_CALFLOPS_ZERO = frozenset(("relu6", "sigmoid", "tanh", "hardswish", "hardsigmoid", "log_softmax",
+                            *_MOVES, *_MERGES))
 
 
 # --- torchinfo ------------------------------------------------------------------------------------
@@ -514,7 +567,7 @@ def _count_torchinfo(view: LayerView) -> Count:
     # modules. So a conv counts its bias once per output element, a linear layer its bias once,
     # batch norm / layer norm / PReLU their parameter count, and a transposed conv its weights once
     # per OUTPUT position (about stride^d too many).
-    family, layer = _family(view), view.layer
+    family, layer = view.family, view.layer
     if family in ("conv", "transposed"):
         # Per nn.ConvNd / nn.ConvTransposeNd module of the rendition (a separable conv is two).
         calls = _torch_convs(view)
@@ -529,9 +582,12 @@ def _count_torchinfo(view: LayerView) -> Count:
         return _mac_count(norm_params=2 * normalized if layer.elementwise_affine else 0)
     if family == "prelu":
         return _mac_count(prelu_params=layer.num_parameters)
-    if family == "no_torch":
-        return _fallback(view, "torchinfo")
-    return Count()
+    return None
+
+
+# Modules without a parameter named weight or bias (nn.Upsample, pooling, parameter-free
+# activations, softmax, ...) and what is not a module at all (`a + b`, torch.cat, torch.flatten).
+_TORCHINFO_ZERO = frozenset(("upsample", "softmax", "log_softmax", *_ACTIVATIONS, *_POOLS, *_MOVES, *_MERGES))
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
@@ -542,7 +598,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             ("counted: convolution and transposed convolution MACs (transposed: per input position), "
              "linear MACs; bias excluded; nothing else (batch norm, activations, pooling, merges: 0)",
              "FLOPs = 2 x MACs"),
-            _count_torchvision),
+            _count_torchvision, _TORCHVISION_ZERO),
     Profile("fvcore", "fvcore FlopCountAnalysis (default handles)",
             "MACs = fvcore's FlopCountAnalysis(...).total() (fvcore: one multiply-add = one flop)",
             ("counted: conv/transposed conv/linear MACs without bias; batch norm (eval) 2 per element "
@@ -553,14 +609,14 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
              "runs as aten::_convolution_mode, which fvcore has no handle for), activations, max/average "
              "pooling, add/multiply/concat, softmax, dropout, 1-D/3-D pooling and upsampling",
              "FLOPs = 2 x fvcore's count"),
-            _count_fvcore),
+            _count_fvcore, _FVCORE_ZERO),
     Profile("ptflops", "ptflops (aten backend)",
             "MACs = ptflops get_model_complexity_info(..., as_strings=False, backend='aten')[0] "
             "(ptflops 0.7.5's default backend is 'pytorch', which counts differently)",
             ("counted: conv/transposed conv MACs plus 1 per output element for a bias; linear MACs "
              "plus 1 per output for a bias; nothing else",
              "FLOPs = 2 x ptflops' MACs"),
-            _count_ptflops),
+            _count_ptflops, _PTFLOPS_ZERO),
     Profile("thop", "thop profile()",
             "MACs = thop.profile(...)[0]",
             ("counted: conv MACs without bias; transposed conv per OUTPUT element (output numel x "
@@ -572,7 +628,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
              "thop hook (sigmoid, tanh, SiLU, GELU, ELU, hardswish, LP pooling, log-softmax, trilinear "
              "upsampling) and add/multiply/concat",
              "FLOPs = 2 x thop's count"),
-            _count_thop),
+            _count_thop, _THOP_ZERO),
     Profile("calflops", "calflops / DeepSpeed flops profiler",
             "MACs and FLOPs = calflops calculate_flops(..., output_as_string=False) macs and flops",
             ("MACs: conv/transposed conv/linear only (transposed conv with groups g: divided by g once "
@@ -584,7 +640,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
              "element + 2 per output element; softmax 1 per element; upsampling: the input numel "
              "(scale factor) or the size itself",
              "not counted: sigmoid, tanh, hardswish, ReLU6, log-softmax, add/multiply (a + b), concat"),
-            _count_calflops),
+            _count_calflops, _CALFLOPS_ZERO),
     Profile("torchinfo", "torchinfo summary() 'Mult-Adds'",
             "MACs = torchinfo summary(...).total_mult_adds",
             ("counted: conv weights and bias x output positions (so conv MACs + 1 per output element "
@@ -592,7 +648,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
              "in x out + out (bias); batch norm, layer norm and PReLU: their parameter count",
              "not counted: layers without weight/bias parameters",
              "FLOPs = 2 x torchinfo's count"),
-            _count_torchinfo),
+            _count_torchinfo, _TORCHINFO_ZERO),
 )}
 
 
@@ -613,6 +669,23 @@ def profile_counts(report: "Report", spec: "Spec", name: str) -> list[Count]:
             for result in report.layers]
 
 
+def _sum_ops(layers) -> dict[str, int]:
+    """FLOPs by kind over the layers (the profiled totals; analyzer._totals sums rfcalc's own)."""
+    ops: dict[str, int] = {}
+    for layer in layers:
+        for kind, value in layer.ops.items():
+            ops[kind] = ops.get(kind, 0) + value
+    return ops
+
+
+def _rfcalc_counting_conventions() -> tuple[str, ...]:
+    """rfcalc's own MACs and FLOPs lines of report.CONVENTIONS, which a profile replaces (by value:
+    the third and fourth lines, so rewording them cannot break the match)."""
+    from .report import CONVENTIONS
+
+    return CONVENTIONS[2:4]
+
+
 def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -> "Report":
     """The report with MACs and FLOPs counted under profile `name`; everything else unchanged."""
     if name == DEFAULT_PROFILE:
@@ -622,13 +695,10 @@ def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -
     for result, count in zip(report.layers, profile_counts(report, spec, name)):
         notes = result.notes + ((count.note,) if count.note else ())
         layers.append(replace(result, macs=count.macs, ops=dict(count.flops), notes=notes))
-    ops: dict[str, int] = {}
-    for layer in layers:
-        for kind, value in layer.ops.items():
-            ops[kind] = ops.get(kind, 0) + value
+    ops = _sum_ops(layers)
     totals = replace(report.totals, macs=sum(layer.macs for layer in layers), flops=sum(ops.values()),
                      ops=ops)
-    conventions = tuple(c for c in report.conventions if not c.startswith(("MACs:", "FLOPs"))) + (
+    conventions = tuple(c for c in report.conventions if c not in _rfcalc_counting_conventions()) + (
         f"profile {profile.name} ({profile.title}): {profile.compare}",
         *profile.rules,
         "counts per sample (batch 1); layers a tool has no rule for keep rfcalc's count (noted per layer)",

@@ -1,10 +1,13 @@
 """`rfcalc sizes SPEC --range 200:600`: which input sizes a network takes cleanly.
 
 Every size of the range is analysed (the same size on every spatial axis) and classed as
-- clean: every layer divides evenly (no layer drops input pixels, no input pixel goes unseen) and
-  every merge lines up;
-- drops pixels: valid, but some layer's windows never read the last pixels (the analyzer's warning);
+- clean: valid (every merge's branches have the same spatial size) and every layer divides evenly:
+  no layer drops input pixels, no input pixel goes unseen;
+- drops pixels: valid, but some layer's windows never read the last pixels, or some input pixel is
+  never seen (the analyzer's `Report.pixel_loss`);
 - invalid: the analyzer rejects the size (a merge of unequal sizes, a kernel larger than its input...).
+Merges whose branches' RF centres differ (the analyzer's `Report.misaligned`, e.g. every U-Net
+up-sampling concat) do not make a size unclean; they are reported as notes.
 The smallest valid input (at all, and clean) is found by analysing sizes from 1 upwards.
 """
 from __future__ import annotations
@@ -20,14 +23,18 @@ import click
 from .cli import make_console
 from .errors import SpecError, UsageError
 
+STATUSES = ("clean", "drops", "invalid")
+
+
 @dataclass(frozen=True)
 class SizeResult:
     """One input size: its class, the output shape and the reasons it is not clean."""
 
     size: int
-    status: str  # "clean", "drops" or "invalid"
+    status: str  # one of STATUSES
     output_shape: Optional[tuple[int, ...]] = None
     reasons: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # misaligned merges (not a reason to be unclean)
 
 
 def parse_range(text: str) -> range:
@@ -52,9 +59,9 @@ def classify(spec, size: int) -> SizeResult:
         report = analyze(spec.with_input([size]))
     except SpecError as exc:
         return SizeResult(size, "invalid", None, (str(exc),))
-    dropped = report.pixel_loss
     output = tuple(report.layers[-1].output_shape) if report.layers else None
-    return SizeResult(size, "drops" if dropped else "clean", output, dropped)
+    return SizeResult(size, "drops" if report.pixel_loss else "clean", output, report.pixel_loss,
+                      report.misaligned)
 
 
 def smallest(spec, known: dict[int, SizeResult], upto: int, clean: bool) -> Optional[SizeResult]:
@@ -63,7 +70,7 @@ def smallest(spec, known: dict[int, SizeResult], upto: int, clean: bool) -> Opti
         result = known.get(size)
         if result is None:
             result = known[size] = classify(spec, size)
-        if result.status == "clean" or (not clean and result.status == "drops"):
+        if result.status == "clean" or (not clean and result.status != "invalid"):
             return result
     return None
 
@@ -82,6 +89,9 @@ def pattern(sizes: list[int]) -> str:
 
 def scan(spec, sizes: range) -> tuple[list[SizeResult], Optional[SizeResult], Optional[SizeResult]]:
     """Results for every size of the range, the smallest valid size and the smallest clean size."""
+    if len(spec.input.shape) < 2:
+        raise UsageError(f"{spec.source}: the input shape {list(spec.input.shape)} has no spatial axis to vary "
+                         f"(sizes needs channels and at least one spatial axis, e.g. [3, 224, 224])")
     known: dict[int, SizeResult] = {}
     results = []
     for size in sizes:
@@ -107,7 +117,7 @@ def to_dict(spec, sizes: range, results, first_valid, first_clean) -> dict:
         "clean_sizes": [r.size for r in results if r.status == "clean"],
         "sizes": [{"size": r.size, "status": r.status,
                    "output_shape": list(r.output_shape) if r.output_shape else None,
-                   "reasons": list(r.reasons)} for r in results],
+                   "reasons": list(r.reasons), "notes": list(r.notes)} for r in results],
     }
 
 
@@ -134,16 +144,24 @@ def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool
                 row += [r.status, r.reasons[0] if r.reasons else ""]
             table.add_row(*row, style=None if r.status == "clean" else "dim")
         console.print(table)
-    counts = {s: sum(r.status == s for r in results) for s in ("clean", "drops", "invalid")}
-    console.print(f"clean: {counts['clean']} of {len(results)} sizes ({pattern([r.size for r in clean])}); "
-                  f"drop pixels: {counts['drops']}; invalid: {counts['invalid']}", markup=False, highlight=False)
+    by_status = {s: [r for r in results if r.status == s] for s in STATUSES}
+    console.print(f"clean: {len(clean)} of {len(results)} sizes ({pattern([r.size for r in clean])}); "
+                  f"drop pixels: {len(by_status['drops'])}; invalid: {len(by_status['invalid'])}",
+                  markup=False, highlight=False, soft_wrap=True)
+    noted = [r for r in results if r.notes and r.status != "invalid"]
+    if noted:
+        console.print(f"note: at {len(noted)} valid size(s) some merge's branches have different RF centres "
+                      f"(e.g. {noted[0].size}: {noted[0].notes[0]})", style="dim", markup=False, highlight=False,
+                      soft_wrap=True)
     for label, result in (("smallest valid input", first_valid), ("smallest clean input", first_clean)):
         text = f"{result.size} (output {_shape(result.output_shape)})" if result else f"none up to {sizes[-1]}"
         console.print(f"{label}: {text}", markup=False, highlight=False)
-    invalid = [r for r in results if r.status == "invalid"]
-    if invalid and not show_all:
-        console.print(f"e.g. {invalid[0].size} is invalid: {invalid[0].reasons[0]}", style="dim",
-                      markup=False, highlight=False)
+    if not show_all:
+        for status, word in (("drops", "drops pixels"), ("invalid", "is invalid")):
+            if by_status[status]:
+                first = by_status[status][0]
+                console.print(f"e.g. {first.size} {word}: {first.reasons[0]}", style="dim", markup=False,
+                              highlight=False, soft_wrap=True)
 
 
 @click.command()
@@ -153,7 +171,7 @@ def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool
 @click.option("--all", "show_all", is_flag=True, help="List every size with its status, not only the clean ones.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def sizes(spec, size_range, show_all, fmt):
-    """Which input sizes SPEC takes cleanly (no dropped pixels, merges aligned), and the smallest valid one."""
+    """Which input sizes SPEC takes cleanly (merges fit, no pixel dropped), and the smallest valid one."""
     from .sources import load_spec_source
 
     chosen = parse_range(size_range)

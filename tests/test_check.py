@@ -166,6 +166,86 @@ def test_bad_value_in_budget_file_names_line(specs, run_cli):
     assert "budgets.yaml:3:9: budget min_rf:" in err
 
 
+# --- limits that are not whole, bounded numbers --------------------------------------------------
+
+@pytest.mark.parametrize("flag, value, message", [
+    # 10^400 params: more than any budget can mean; it used to overflow the margin's float.
+    ("--max-params", "1e400", "exponent may have at most 2 digits"),
+    # 2^63 = 9,223,372,036,854,775,808 < 9.3 x 10^18.
+    ("--max-params", "9.3e18", "too large: at most 2**63"),
+    ("--max-params", "9223372036854775809", "too large: at most 2**63"),
+    # 1.5 parameters is not a count (it used to become 1 and fail the budget).
+    ("--max-params", "1.5", "'1.5' is not a whole number (1.5)"),
+    # 0.1 KiB = 102.4 bytes.
+    ("--max-activation-memory", "0.1KiB", "'0.1KiB' is not a whole number (102.4)"),
+    ("--max-param-memory", "1e400GiB", "exponent may have at most 2 digits"),
+    ("--min-rf", "1" + "0" * 30, "sizes must be at most 2**63"),
+], ids=["exponent", "above-2**63", "2**63+1", "fraction", "fraction-bytes", "bytes-exponent", "huge-rf"])
+def test_unbounded_or_fractional_limit_is_usage_error(specs, run_cli, flag, value, message):
+    code, out, err = run_cli("check", "bare.yaml", flag, value)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"rfcalc: error: {flag}: ")
+    assert message in err
+
+
+def test_limit_at_2_pow_63_is_accepted(specs, run_cli):
+    assert run_cli("check", "bare.yaml", "--max-params", "9223372036854775808")[0] == 0
+    assert run_cli("check", "bare.yaml", "--max-params", "9.2e18")[0] == 0
+    # A fraction that scales to a whole number is fine: 10^-3 x 10^3 = 1 MAC (exceeded: 221,184).
+    code, _, err = run_cli("check", "bare.yaml", "--max-macs", "1e-3K")
+    assert code == 1 and "exceeds max_macs 1 " in err
+
+
+@pytest.mark.parametrize("line, message", [
+    ("max_params: 1e400", "budget max_params: '1e400': the exponent may have at most 2 digits"),
+    ("max_params: 1.5", "budget max_params: '1.5' is not a whole number"),
+    ("max_params: 1" + "0" * 400, "(401 characters) is too large: at most 2**63"),
+    ("max_params: -5", "budget max_params: '-5' is negative"),
+    ("min_rf: 1" + "0" * 400, "budget min_rf: sizes must be at most 2**63"),
+], ids=["exponent", "fraction", "huge-count", "negative", "huge-rf"])
+def test_unbounded_limit_in_spec_names_line(specs, run_cli, line, message):
+    (specs / "big.yaml").write_text(TINY.replace("  min_rf: 3\n", "").replace("max_params: 1K", line))
+    code, _, err = run_cli("check", "big.yaml")
+    assert code == 2 and err.count("\n") == 1
+    assert "big.yaml:4:" in err and message in err
+
+
+def test_huge_exponent_does_not_hang(specs):
+    # 10^99999999 as an exact number has 100 million digits: building it took minutes.
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "rfcalc", "check", "bare.yaml", "--max-params", "1e99999999",
+                          "--max-peak-memory", "1e99999999KiB"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr == "rfcalc: error: --max-params: '1e99999999': the exponent may have at most 2 digits\n"
+
+
+def test_units_parse_exactly():
+    from rfcalc.units import parse_bytes, parse_count
+
+    assert parse_count("25_557_032") == 25_557_032
+    assert parse_count("1.2G") == 1_200_000_000
+    assert parse_count("12e+02") == 1200
+    assert parse_count(" 300 k ") == 300_000
+    assert parse_bytes("1.5KiB") == 1536
+    assert parse_bytes("512 KiB") == 524_288
+    assert parse_bytes(2048) == 2048
+
+
+def test_input_override_empty_is_usage_error(specs, run_cli):
+    # --input-size '' used to be ignored (tested for truth, not for None).
+    code, _, err = run_cli("check", "tiny.yaml", "--input-size", "")
+    assert code == 2 and "--input-size '' must look like 224 or 512x384" in err
+
+
+def test_input_override_applies(specs, run_cli):
+    # 64x64 input: conv keeps 64, pool halves it: output 8x32x32, not the spec's 8x16x16.
+    code, out, _ = run_cli("check", "tiny.yaml", "--input-size", "64", "--format", "json")
+    shape = next(c for c in json.loads(out)["results"][0]["checks"] if c["budget"] == "output_shape")
+    assert (code, shape["actual"]) == (1, [8, 32, 32])
+
+
 def test_rf_axes_mismatch_is_invalid(specs, run_cli):
     code, _, err = run_cli("check", "tiny.yaml", "--min-rf", "3x3x3")
     assert code == 2 and "gives 3 sizes; the network has 2 spatial axes" in err
@@ -270,3 +350,14 @@ def test_pre_commit_hook_file():
     hooks = yaml.safe_load((pathlib.Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "rfcalc-check")
     assert hook["entry"] == "rfcalc check" and hook["language"] == "python" and hook["name"]
+
+
+def test_pre_commit_hook_file_points_at_existing_docs():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).parent.parent
+    text = (root / ".pre-commit-hooks.yaml").read_text()
+    for path in re.findall(r"[\w./-]+\.md", text):
+        assert (root / path).is_file(), f".pre-commit-hooks.yaml refers to a missing {path}"
+    assert "README.md" in text

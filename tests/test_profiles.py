@@ -318,3 +318,129 @@ def test_profiled_conventions_replace_rfcalcs_counting_lines():
     assert rfcalc_counting and not set(rfcalc_counting) & set(report.conventions)
     assert any(c.startswith("profile fvcore") for c in report.conventions)
     assert any("input pixel i spans" in c for c in report.conventions)  # the RF conventions stay
+
+
+def test_profiled_conventions_drop_exactly_rfcalcs_macs_and_flops_lines():
+    from rfcalc.report import CONVENTIONS
+
+    # The profile replaces the third and fourth lines: they must be the MACs and FLOPs rules.
+    assert CONVENTIONS[2].startswith("MACs") and CONVENTIONS[3].startswith("FLOPs")
+    for profile in PROFILE_NAMES[1:]:
+        kept = profiled(SPEC_A, profile).conventions
+        assert [c for c in CONVENTIONS if c in kept] == [c for i, c in enumerate(CONVENTIONS) if i not in (2, 3)]
+
+
+def test_conventions_reworded_or_moved_are_still_replaced(monkeypatch):
+    # A report whose rfcalc counting lines no longer start with "MACs:" / "FLOPs" (the old prefix
+    # test kept both beside the profile's own rules).
+    import dataclasses
+
+    import rfcalc.report
+
+    reworded = ("input pixel i spans [i, i+1)", "r, j, start ignore borders",
+                "Multiply-accumulates: conv and linear", "Floating-point operations: 2 x MACs + the rest",
+                "batch norm in its inference form")
+    monkeypatch.setattr(rfcalc.report, "CONVENTIONS", reworded)
+    spec = parse_spec(textwrap.dedent(SPEC_A), "a.yaml")
+    report = dataclasses.replace(analyze(spec), conventions=reworded)
+    kept = apply_profile(report, spec, "thop").conventions
+    assert [c for c in reworded if c in kept] == [reworded[0], reworded[1], reworded[4]]
+
+
+def _view(layer, type_name="mystery"):
+    from dataclasses import replace
+
+    from rfcalc.profiles import LayerView
+
+    # A real result retyped: a padded 3x3 conv on 1x4x4, 2 channels of 4x4 = 16 positions, 9 taps
+    # each: 2 x 16 x 9 = 288 MACs (576 FLOPs as 'mac', no bias).
+    spec = parse_spec("input: {shape: [1, 4, 4]}\nlayers:\n  - {type: conv2d, out_channels: 2, kernel_size: 3, "
+                      "padding: 1, bias: false}\n", "m.yaml")
+    result = replace(analyze(spec).layers[0], type=type_name)
+    return LayerView(result, layer, ((1, 4, 4),))
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES[1:])
+def test_a_layer_class_no_family_lists_keeps_rfcalcs_count_with_a_note(profile):
+    from types import SimpleNamespace
+
+    from rfcalc.profiles import PROFILES
+
+    count = PROFILES[profile].count(_view(SimpleNamespace(type="mystery")))
+    assert count.macs == 288 and dict(count.flops) == {"mac": 576}
+    assert count.note == f"{profile}: the {profile} profile has no rule for mystery; rfcalc's count kept"
+
+
+def test_a_new_type_value_of_a_known_class_is_not_taken_for_a_sibling():
+    # "adaptive_medianpool" is neither an average nor a max: no family (it used to count as max,
+    # by the absence of "avg" in its name).
+    from rfcalc.layers.pool import AdaptivePool
+    from rfcalc.profiles import PROFILES
+
+    layer = AdaptivePool.model_construct(type="adaptive_medianpool", output_size=1)
+    assert _view(layer, "adaptive_medianpool").family is None
+    assert "no rule for adaptive_medianpool" in PROFILES["thop"].count(_view(layer, "adaptive_medianpool")).note
+
+
+def test_every_layer_type_has_exactly_one_family():
+    from rfcalc.layers import TYPE_NAMES
+    from rfcalc.profiles import _families
+
+    for name, cls in TYPE_NAMES.items():
+        owners = [family for family, classes, names in _families()
+                  if issubclass(cls, classes) and (names is None or name in names)]
+        assert len(owners) == 1, (name, owners)
+
+
+# Every layer type, at least once, on 4x12x12 (sizes only need to be valid here).
+EVERY_TYPE = """
+input: {shape: [4, 12, 12]}
+layers:
+  - {name: c, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: dw, type: depthwise_conv2d, kernel_size: 3, padding: 1}
+  - {name: sep, type: separable_conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: ss, type: spatially_separable_conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: tr, type: conv_transpose2d, out_channels: 4, kernel_size: 1}
+  - {name: bn, type: batchnorm2d}
+  - {name: ln, type: layernorm}
+  - {name: do, type: dropout}
+  - {name: a1, type: relu}
+  - {name: a2, type: relu6}
+  - {name: a3, type: sigmoid}
+  - {name: a4, type: tanh}
+  - {name: a5, type: silu}
+  - {name: a6, type: hardswish}
+  - {name: a7, type: hardsigmoid}
+  - {name: a8, type: leaky_relu}
+  - {name: a9, type: elu}
+  - {name: a10, type: gelu}
+  - {name: a11, type: prelu}
+  - {name: s1, type: softmax}
+  - {name: s2, type: log_softmax}
+  - {name: pad, type: pad, padding: 1}
+  - {name: mp, type: maxpool2d, kernel_size: 2}
+  - {name: ap, type: avgpool2d, kernel_size: 1}
+  - {name: lp, type: lppool2d, kernel_size: 1}
+  - {name: up, type: upsample, scale_factor: 2}
+  - {name: am, type: adaptive_maxpool2d, output_size: 6}
+  - {name: aa, type: adaptive_avgpool2d, output_size: 6}
+  - {name: id, type: identity}
+  - {name: add, type: add, inputs: [aa, id]}
+  - {name: mul, type: multiply, inputs: [add, id]}
+  - {name: cat, type: concat, inputs: [mul, id]}
+  - {name: gm, type: global_maxpool, keepdims: true, inputs: [cat]}
+  - {name: ga, type: global_avgpool, inputs: [cat]}
+  - {name: fl, type: flatten}
+  - {name: fc, type: linear, out_features: 2}
+"""
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES[1:])
+def test_every_layer_type_has_a_rule_or_is_listed_as_nothing(profile):
+    from rfcalc.layers import TYPE_NAMES
+
+    report = profiled(EVERY_TYPE, profile)
+    classes = {TYPE_NAMES[layer.type] for layer in report.layers}
+    assert classes == set(TYPE_NAMES.values()) - {TYPE_NAMES["locally_connected2d"], TYPE_NAMES["tiled_conv2d"]}
+    assert [(layer.name, note) for layer in report.layers for note in layer.notes if "rfcalc's count kept" in note] \
+        == []
