@@ -267,7 +267,7 @@ def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
             if ax.count(seen) < n_in:
                 unseen = ax.merge_intervals(_gaps(seen, n_in))
                 spans = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in unseen)
-                warnings.append(f"'{node.name}', axis {axis}: {n_in - ax.count(seen)} of {n_in} input pixels "
+                warnings.append(f"{node.name}: axis {axis}: {n_in - ax.count(seen)} of {n_in} input pixels "
                                 f"are never seen by any unit (indices {spans})")
     return warnings
 
