@@ -8,6 +8,7 @@ from typing import Optional
 
 from . import axis as ax
 from .errors import SpecError
+from .gcpause import gc_paused
 from .layers import LayerError
 from .layers.base import MAX_EXTENT
 from .report import AxisRF, LayerResult, Report, Totals
@@ -36,6 +37,7 @@ class _State:
         return self.boxes if self.fields is None else ax.seen_boxes(self.exact_terms())
 
 
+@gc_paused
 def analyze(spec: Spec) -> Report:
     """Propagate shapes, receptive fields, parameters, costs and memory through the spec."""
     input_shape = tuple(spec.input.shape)
@@ -60,7 +62,8 @@ def analyze(spec: Spec) -> Report:
                 message += " (inputs: " + ", ".join(f"'{name}' {list(state.shape)}"
                                                     for name, state in zip(node.inputs, sources)) + ")"
             raise SpecError(message, node.location, layer_label(node.index, node.name, node.layer.type)) from None
-        rf = _axis_rfs(fields, input_sizes, boxes)
+        passed_through = len(sources) == 1 and fields is not None and fields is sources[0].fields
+        rf = sources[0].rf if passed_through and sources[0].rf else _axis_rfs(fields, input_sizes, boxes)
         states[node.name] = state = _State(facts.output_shape, fields, rf, terms, boxes)
         dropped[node.name] = facts.dropped
         params, notes = _own_params(node, facts.params, param_counts)
@@ -80,7 +83,8 @@ def analyze(spec: Spec) -> Report:
             node.location, fields, state.exact_terms() if fields is not None else None, boxes))
     drop_warnings, drop_notes = _dropped_pixels(spec, states, dropped)
     results = [replace(r, warnings=tuple(drop_warnings.get(r.name, ())) + r.warnings,
-                       notes=tuple(drop_notes.get(r.name, ())) + r.notes) for r in results]
+                       notes=tuple(drop_notes.get(r.name, ())) + r.notes)
+               if r.name in drop_warnings or r.name in drop_notes else r for r in results]
     network_warnings = _unseen_pixels(spec, states, input_sizes)
     pixel_loss = network_warnings + [f"{name}: {w}" for name, ws in drop_warnings.items() for w in ws]
     misaligned = [f"{r.name}: {w}" for r in results for w in r.warnings if MISALIGNED in w]
@@ -97,7 +101,9 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[s
         raise LayerError("the layer changed the number of spatial axes")
     sizes = facts.output_shape[1:]
     if len(sources) == 1:
-        return tuple(ax.advance(own, n, inner) for own, n, inner in zip(facts.axis_maps, sizes, sources[0].fields)), []
+        fields = tuple(ax.advance(own, n, inner) for own, n, inner in zip(facts.axis_maps, sizes, sources[0].fields))
+        unchanged = all(new is old for new, old in zip(fields, sources[0].fields))
+        return (sources[0].fields if unchanged else fields), []
     merged, warnings = [], []
     for axis, (own, n) in enumerate(zip(facts.axis_maps, sizes)):
         branches = [s.fields[axis] for s in sources]

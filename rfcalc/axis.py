@@ -66,7 +66,7 @@ class AxisMap:
     def reads(self, index: int) -> Intervals:
         """Input indices read by output `index` (unbounded)."""
         m, q = divmod(index, self.period)
-        return shift(self.phases[q], m * self.step)
+        return shift(self.phases[q], m * self.step) if m else self.phases[q]
 
     @property
     def jump(self) -> Fraction:
@@ -108,6 +108,10 @@ def _reads_union(inner: AxisMap, indices: Intervals) -> Intervals:
 
 def compose(outer: AxisMap, inner: AxisMap) -> AxisMap:
     """The map of `outer` applied after `inner` (outer reads inner's outputs)."""
+    if outer.period == inner.period == 1 and len(outer.phases[0]) == len(inner.phases[0]) == 1:
+        (o_lo, o_hi), (i_lo, i_hi) = outer.phases[0][0], inner.phases[0][0]
+        if inner.step <= i_hi - i_lo + 1:  # the common case: contiguous windows of contiguous fields
+            return AxisMap(1, outer.step * inner.step, (((i_lo + o_lo * inner.step, i_hi + o_hi * inner.step),),))
     repeats = inner.period // gcd(outer.step, inner.period)
     period = outer.period * repeats
     if period > MAX_PHASES:
