@@ -11,7 +11,7 @@ from .errors import SpecError
 from .gcpause import gc_paused
 from .layers import LayerError
 from .layers.base import MAX_EXTENT
-from .report import AxisRF, LayerResult, Report, Totals
+from .report import AxisRF, LayerResult, Report, Totals, sum_ops
 from .spec import INPUT, Node, Spec, layer_label
 from .units import format_fraction
 
@@ -291,10 +291,7 @@ def _gaps(intervals, size: int):
 
 def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Totals:
     """Network sums, including the peak of live activations in topological order."""
-    ops: dict[str, int] = {}
-    for layer in results:
-        for kind, count in layer.ops.items():
-            ops[kind] = ops.get(kind, 0) + count
+    ops = sum_ops(results)
     params = sum(r.params for r in results)
     trainable = sum(r.trainable_params for r in results)
     buffers = sum(r.buffers for r in results)

@@ -669,15 +669,6 @@ def profile_counts(report: "Report", spec: "Spec", name: str) -> list[Count]:
             for result in report.layers]
 
 
-def _sum_ops(layers) -> dict[str, int]:
-    """FLOPs by kind over the layers (the profiled totals; analyzer._totals sums rfcalc's own)."""
-    ops: dict[str, int] = {}
-    for layer in layers:
-        for kind, value in layer.ops.items():
-            ops[kind] = ops.get(kind, 0) + value
-    return ops
-
-
 def _rfcalc_counting_conventions() -> tuple[str, ...]:
     """rfcalc's own MACs and FLOPs lines of report.CONVENTIONS, which a profile replaces (by value:
     the third and fourth lines, so rewording them cannot break the match)."""
@@ -688,6 +679,8 @@ def _rfcalc_counting_conventions() -> tuple[str, ...]:
 
 def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -> "Report":
     """The report with MACs and FLOPs counted under profile `name`; everything else unchanged."""
+    from .report import sum_ops
+
     if name == DEFAULT_PROFILE:
         return report
     profile = get_profile(name)
@@ -695,7 +688,7 @@ def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -
     for result, count in zip(report.layers, profile_counts(report, spec, name)):
         notes = result.notes + ((count.note,) if count.note else ())
         layers.append(replace(result, macs=count.macs, ops=dict(count.flops), notes=notes))
-    ops = _sum_ops(layers)
+    ops = sum_ops(layers)
     totals = replace(report.totals, macs=sum(layer.macs for layer in layers), flops=sum(ops.values()),
                      ops=ops)
     conventions = tuple(c for c in report.conventions if c not in _rfcalc_counting_conventions()) + (

@@ -90,6 +90,15 @@ class LayerResult:
         return self.params - self.trainable_params
 
 
+def sum_ops(layers) -> dict[str, int]:
+    """FLOPs by kind summed over layers (anything with an `ops` mapping)."""
+    ops: dict[str, int] = {}
+    for layer in layers:
+        for kind, count in layer.ops.items():
+            ops[kind] = ops.get(kind, 0) + count
+    return ops
+
+
 @dataclass(frozen=True)
 class Totals:
     """Sums over the network."""
