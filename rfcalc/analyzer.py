@@ -80,7 +80,7 @@ def analyze(spec: Spec) -> Report:
             node.index, node.name, node.layer.type, node.inputs, facts.output_shape, rf, params,
             params if node.trainable else 0, facts.buffers if not node.share_params_with else 0,
             facts.macs, ops, prod(facts.output_shape) * element_bytes, tuple(warnings), tuple(notes),
-            node.location, fields, state.exact_terms() if fields is not None else None, boxes))
+            node.location, fields, state.exact_terms() if fields is not None else None, boxes, facts.windows))
     drop_warnings, drop_notes = _dropped_pixels(spec, states, dropped)
     results = [replace(r, warnings=tuple(drop_warnings.get(r.name, ())) + r.warnings,
                        notes=tuple(drop_notes.get(r.name, ())) + r.notes)

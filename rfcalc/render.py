@@ -49,7 +49,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "name": report.name, "source": report.source,
         "input": {"shape": list(report.input_shape), "batch": report.batch, "dtype": report.dtype},
-        "profile": report.profile, "conventions": list(report.conventions),
+        "profile": report.profile, "conventions": [c.text for c in report.conventions],
         "layers": [_layer_json(layer) for layer in report.layers],
         "totals": {
             "params": t.params, "trainable_params": t.trainable_params,
@@ -153,5 +153,5 @@ def render_table(report: Report, columns: list[Column], console) -> None:
                       "j as the average step", style="dim")
     for warning in report.all_warnings():
         console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
-    console.print("conventions:\n" + "\n".join(f"  - {c}" for c in report.conventions),
+    console.print("conventions:\n" + "\n".join(f"  - {c.text}" for c in report.conventions),
                   style="dim", markup=False, highlight=False)

@@ -10,15 +10,27 @@ from .errors import Location
 
 SCHEMA_VERSION = 1
 
+@dataclass(frozen=True)
+class Convention:
+    """One stated convention: a stable id (what a counting profile replaces) and its words."""
+
+    id: str
+    text: str
+
+
 CONVENTIONS = (
-    "input pixel i spans [i, i+1): r = 1, j = 1, start = 0.5 at the input",
-    "r, j, start ignore borders (padding counts toward r); effective padding = (r-1)/2 - (start-0.5)",
-    "MACs: multiply-accumulates of conv (all kinds: depthwise, separable, tiled, locally connected), "
-    "transposed conv and linear layers, bias excluded; MACs and FLOPs are per sample",
-    "FLOPs = 2 x MACs + adds (incl. bias), muls, divs, compares and exp-kind ops of the other layers",
-    "batch norm in its inference form (1 mul + 1 add per element); dropout is the identity",
-    "params = learnable parameters (PyTorch's parameters()); buffers (BN running stats) counted apart",
-    "activation memory = output elements x batch x dtype bytes; peak = largest sum of live tensors",
+    Convention("pixel-coordinates", "input pixel i spans [i, i+1): r = 1, j = 1, start = 0.5 at the input"),
+    Convention("rf-borders", "r, j, start ignore borders (padding counts toward r); effective padding = "
+                             "(r-1)/2 - (start-0.5)"),
+    Convention("macs", "MACs: multiply-accumulates of conv (all kinds: depthwise, separable, tiled, locally "
+                       "connected), transposed conv and linear layers, bias excluded; MACs and FLOPs are per sample"),
+    Convention("flops", "FLOPs = 2 x MACs + adds (incl. bias), muls, divs, compares and exp-kind ops of the "
+                        "other layers"),
+    Convention("batchnorm", "batch norm in its inference form (1 mul + 1 add per element); dropout is the identity"),
+    Convention("params", "params = learnable parameters (PyTorch's parameters()); buffers (BN running stats) "
+                         "counted apart"),
+    Convention("memory", "activation memory = output elements x batch x dtype bytes; peak = largest sum of live "
+                         "tensors"),
 )
 
 
@@ -73,6 +85,8 @@ class LayerResult:
     # the boxes of input pixels every unit depends on.
     terms: Optional[tuple] = field(default=None, repr=False, compare=False)
     boxes: tuple = field(default=(), repr=False, compare=False)
+    # Per spatial axis, the sliding window of a window layer (conv, pooling); () for other layers.
+    windows: tuple = field(default=(), repr=False, compare=False)
 
     def sees(self, position: tuple[int, ...]) -> tuple:
         """Exactly which input pixels the unit at `position` depends on, as a union of boxes
@@ -133,7 +147,7 @@ class Report:
     pixel_loss: tuple[str, ...] = ()
     # The warnings (layer-prefixed) about merges whose branches' RF centres or jumps differ.
     misaligned: tuple[str, ...] = ()
-    conventions: tuple[str, ...] = CONVENTIONS
+    conventions: tuple[Convention, ...] = CONVENTIONS
     profile: str = "rfcalc"
 
     def all_warnings(self) -> list[str]:

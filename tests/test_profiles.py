@@ -314,17 +314,18 @@ def test_profiled_conventions_replace_rfcalcs_counting_lines():
     from rfcalc.report import CONVENTIONS
 
     report = profiled(SPEC_A, "fvcore")
-    rfcalc_counting = [c for c in CONVENTIONS if c.startswith(("MACs:", "FLOPs"))]
-    assert rfcalc_counting and not set(rfcalc_counting) & set(report.conventions)
-    assert any(c.startswith("profile fvcore") for c in report.conventions)
-    assert any("input pixel i spans" in c for c in report.conventions)  # the RF conventions stay
+    texts = [c.text for c in report.conventions]
+    rfcalc_counting = [c.text for c in CONVENTIONS if c.text.startswith(("MACs:", "FLOPs"))]
+    assert rfcalc_counting and not set(rfcalc_counting) & set(texts)
+    assert any(c.startswith("profile fvcore") for c in texts)
+    assert any("input pixel i spans" in c for c in texts)  # the RF conventions stay
 
 
 def test_profiled_conventions_drop_exactly_rfcalcs_macs_and_flops_lines():
     from rfcalc.report import CONVENTIONS
 
     # The profile replaces the third and fourth lines: they must be the MACs and FLOPs rules.
-    assert CONVENTIONS[2].startswith("MACs") and CONVENTIONS[3].startswith("FLOPs")
+    assert CONVENTIONS[2].text.startswith("MACs") and CONVENTIONS[3].text.startswith("FLOPs")
     for profile in PROFILE_NAMES[1:]:
         kept = profiled(SPEC_A, profile).conventions
         assert [c for c in CONVENTIONS if c in kept] == [c for i, c in enumerate(CONVENTIONS) if i not in (2, 3)]
@@ -337,9 +338,12 @@ def test_conventions_reworded_or_moved_are_still_replaced(monkeypatch):
 
     import rfcalc.report
 
-    reworded = ("input pixel i spans [i, i+1)", "r, j, start ignore borders",
-                "Multiply-accumulates: conv and linear", "Floating-point operations: 2 x MACs + the rest",
-                "batch norm in its inference form")
+    from rfcalc.report import Convention
+
+    reworded = tuple(Convention(c.id, text) for c, text in zip(rfcalc.report.CONVENTIONS, (
+        "input pixel i spans [i, i+1)", "r, j, start ignore borders",
+        "Multiply-accumulates: conv and linear", "Floating-point operations: 2 x MACs + the rest",
+        "batch norm in its inference form")))
     monkeypatch.setattr(rfcalc.report, "CONVENTIONS", reworded)
     spec = parse_spec(textwrap.dedent(SPEC_A), "a.yaml")
     report = dataclasses.replace(analyze(spec), conventions=reworded)
@@ -350,7 +354,7 @@ def test_conventions_reworded_or_moved_are_still_replaced(monkeypatch):
 def _view(layer, type_name="mystery"):
     from dataclasses import replace
 
-    from rfcalc.profiles import LayerView
+    from rfcalc.profiles.base import LayerView
 
     # A real result retyped: a padded 3x3 conv on 1x4x4, 2 channels of 4x4 = 16 positions, 9 taps
     # each: 2 x 16 x 9 = 288 MACs (576 FLOPs as 'mac', no bias).
@@ -371,25 +375,28 @@ def test_a_layer_class_no_family_lists_keeps_rfcalcs_count_with_a_note(profile):
     assert count.note == f"{profile}: the {profile} profile has no rule for mystery; rfcalc's count kept"
 
 
-def test_a_new_type_value_of_a_known_class_is_not_taken_for_a_sibling():
-    # "adaptive_medianpool" is neither an average nor a max: no family (it used to count as max,
-    # by the absence of "avg" in its name).
-    from rfcalc.layers.pool import AdaptivePool
+def test_the_family_comes_from_the_layer_class_not_from_its_type_name():
+    # A max-pooling model whose result claims an average-pooling type name counts as max pooling
+    # (thop: nothing), not as the average its name says (no substring of a name is read).
+    from rfcalc.layers.pool import AdaptiveMaxPool
     from rfcalc.profiles import PROFILES
 
-    layer = AdaptivePool.model_construct(type="adaptive_medianpool", output_size=1)
-    assert _view(layer, "adaptive_medianpool").family is None
-    assert "no rule for adaptive_medianpool" in PROFILES["thop"].count(_view(layer, "adaptive_medianpool")).note
+    layer = AdaptiveMaxPool.model_construct(type="adaptive_maxpool2d", output_size=1)
+    view = _view(layer, "adaptive_avgpool2d")
+    assert view.family is AdaptiveMaxPool.family
+    assert PROFILES["thop"].count(view).macs == 0 and PROFILES["thop"].count(view).note is None
 
 
-def test_every_layer_type_has_exactly_one_family():
-    from rfcalc.layers import TYPE_NAMES
-    from rfcalc.profiles import _families
+def test_every_layer_class_declares_a_family_that_every_profile_covers():
+    from rfcalc.layers import LAYER_TYPES, Family
+    from rfcalc.profiles import PROFILES
 
-    for name, cls in TYPE_NAMES.items():
-        owners = [family for family, classes, names in _families()
-                  if issubclass(cls, classes) and (names is None or name in names)]
-        assert len(owners) == 1, (name, owners)
+    for cls in LAYER_TYPES:
+        declared = [base for base in cls.__mro__ if "family" in vars(base)]
+        assert declared and isinstance(cls.family, Family), f"{cls.__name__} declares no family"
+        missing = [name for name, profile in PROFILES.items() if not profile.covers(cls.family)]
+        assert not missing, (f"{cls.__name__} (family {cls.family.value}): no rule, zero entry or "
+                             f"no-counterpart entry in profile(s) {missing}")
 
 
 # Every layer type, at least once, on 4x12x12 (sizes only need to be valid here).

@@ -5,22 +5,23 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from .activation import ELU, GELU, Activation, LeakyReLU, PReLU, Softmax
-from .base import LayerError, LayerFacts, LayerModel, Shape, Window
+from .activation import (ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid,
+                         SiLU, Softmax, Tanh)
+from .base import Family, LayerError, LayerFacts, LayerModel, Shape, Window
 from .conv import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv,
                    SpatiallySeparableConv, TiledConv)
-from .merge import Concat, Merge
+from .merge import Add, Concat, Multiply
 from .norm import BatchNorm, Dropout, LayerNorm
-from .pool import AdaptivePool, AvgPool, GlobalPool, LPPool, MaxPool
+from .pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, LPPool, MaxPool
 from .reshape import Flatten, Identity, Linear, Pad, Upsample
 
 LAYER_TYPES: tuple[type[LayerModel], ...] = (
     Conv, DepthwiseConv, ConvTranspose, SeparableConv, SpatiallySeparableConv, LocallyConnected, TiledConv,
-    MaxPool, AvgPool, LPPool, AdaptivePool, GlobalPool,
+    MaxPool, AvgPool, LPPool, AdaptiveAvgPool, AdaptiveMaxPool, GlobalAvgPool, GlobalMaxPool,
     BatchNorm, LayerNorm, Dropout,
-    Activation, LeakyReLU, ELU, PReLU, GELU, Softmax,
+    ReLU, ReLU6, Sigmoid, Tanh, SiLU, Hardswish, Hardsigmoid, LeakyReLU, ELU, PReLU, GELU, Softmax, LogSoftmax,
     Flatten, Linear, Pad, Upsample, Identity,
-    Merge, Concat,
+    Add, Multiply, Concat,
 )
 
 # The discriminated union of all layer types, on `type` (used for the JSON Schema).
@@ -28,7 +29,7 @@ Layer = Annotated[Union[LAYER_TYPES], Field(discriminator="type")]
 
 # `type:` value -> model class: the same dispatch as the union, without building every validator.
 TYPE_NAMES: dict[str, type[LayerModel]] = {
-    name: cls for cls in LAYER_TYPES for name in cls.model_fields["type"].annotation.__args__}
+    name: cls for cls in LAYER_TYPES for name in cls.type_names()}
 
 
 def type_names() -> dict[str, type[LayerModel]]:
@@ -41,5 +42,5 @@ def validate_layer(values: dict) -> LayerModel:
     return TYPE_NAMES[values["type"]].model_validate(values)
 
 
-__all__ = ["LAYER_TYPES", "Layer", "validate_layer", "LayerError", "LayerFacts", "LayerModel", "Shape",
+__all__ = ["LAYER_TYPES", "Layer", "validate_layer", "Family", "LayerError", "LayerFacts", "LayerModel", "Shape",
            "Window", "type_names"]

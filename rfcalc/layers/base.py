@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from math import prod
 from typing import Any, ClassVar, Literal, Union
 
@@ -18,6 +19,46 @@ PaddingValue = Union[int, Literal["same", "valid"], list[Union[int, list[int]]]]
 # spatial axis: far beyond any real network, small enough to keep every rule fast and exact.
 MAX_VALUE = 1 << 31
 MAX_EXTENT = 1 << 24
+
+
+class Family(str, Enum):
+    """How counting profiles group layer types: the layers of one family are counted by one rule of
+    each tool (rfcalc/profiles). Every layer model declares its family."""
+
+    CONV = "conv"  # one or more nn.ConvNd calls: plain, depthwise, separable, spatially separable
+    TRANSPOSED = "transposed"
+    UNSHARED = "no_torch"  # locally connected and tiled convolution: no PyTorch module
+    LINEAR = "linear"
+    BATCHNORM = "batchnorm"
+    LAYERNORM = "layernorm"
+    DROPOUT = "dropout"
+    MAXPOOL = "maxpool"
+    AVGPOOL = "avgpool"
+    LPPOOL = "lppool"
+    ADAPTIVE_AVG = "adaptive_avg"
+    ADAPTIVE_MAX = "adaptive_max"
+    GLOBAL_AVG = "global_avg"
+    GLOBAL_MAX = "global_max"
+    UPSAMPLE = "upsample"
+    RELU = "relu"
+    RELU6 = "relu6"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+    SILU = "silu"
+    HARDSWISH = "hardswish"
+    HARDSIGMOID = "hardsigmoid"
+    LEAKY_RELU = "leaky_relu"
+    ELU = "elu"
+    GELU = "gelu"
+    PRELU = "prelu"
+    SOFTMAX = "softmax"
+    LOG_SOFTMAX = "log_softmax"
+    FLATTEN = "flatten"
+    IDENTITY = "identity"
+    PAD = "pad"
+    ADD = "add"
+    MULTIPLY = "multiply"
+    CONCAT = "concat"
 
 
 class LayerError(ValueError):
@@ -41,6 +82,8 @@ class LayerFacts:
     # (n + padding - kernel) is not a multiple of the stride; the analyzer warns when no other
     # consumer of the same tensor reads them.
     dropped: tuple[tuple[int, str], ...] = ()
+    # Per spatial axis, the window of a sliding-window layer (what counting profiles read).
+    windows: tuple["Window", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,10 +187,17 @@ class LayerModel(BaseModel):
         return value
     # Group shown by `rfcalc layers`.
     category: ClassVar[str] = "other"
+    # How counting profiles count it (every concrete layer model sets its own).
+    family: ClassVar[Family]
     # How many inputs the layer takes: 1, or None for merges (two or more).
     arity: ClassVar[int | None] = 1
     # True for layers that only make sense on inputs with spatial axes (check_input enforces it).
     needs_spatial: ClassVar[bool] = False
+
+    @classmethod
+    def type_names(cls) -> tuple[str, ...]:
+        """The `type:` values this model accepts (from its `type` Literal)."""
+        return cls.model_fields["type"].annotation.__args__
 
     @property
     def spatial_dims(self) -> int | None:

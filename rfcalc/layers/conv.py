@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveInt
 
 from ..axis import MAX_PHASES, explicit_map, merge_intervals
-from .base import (IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window, nonzero,
+from .base import (Family, IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window, nonzero,
                    per_axis, resolve_padding, spatial_size)
 
 # Only zero padding: other modes make border units read mirrored pixels, which the RF maps do not model.
@@ -50,7 +50,7 @@ class WindowedLayer(LayerModel):
                            f"multiple of stride {w.stride}")
             for w, n in zip(windows, shape[1:]))
         return LayerFacts((out_channels, *sizes), tuple(w.axis_map() for w in windows),
-                          dropped=dropped if any(d for d, _ in dropped) else (), **costs)
+                          dropped=dropped if any(d for d, _ in dropped) else (), windows=windows, **costs)
 
 
 class ChannelMixing(WindowedLayer):
@@ -116,6 +116,7 @@ class Conv(ChannelMixing):
 
     type: Literal["conv", "conv1d", "conv2d", "conv3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.CONV
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         g = self.geometry(inputs)
@@ -129,6 +130,7 @@ class DepthwiseConv(ChannelMixing):
 
     type: Literal["depthwise_conv", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.CONV
     out_channels: Optional[PositiveInt] = Field(None, description="defaults to in_channels * depth_multiplier")
     depth_multiplier: PositiveInt = 1
     groups: Literal[None] = Field(None, description="always in_channels")
@@ -152,6 +154,7 @@ class ConvTranspose(ChannelMixing):
 
     type: Literal["conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.TRANSPOSED
     padding: IntOrList | list[list[int]] = 0
     output_padding: IntOrList = 0
 
@@ -181,7 +184,7 @@ class ConvTranspose(ChannelMixing):
         # MACs: every input element is multiplied into (out_channels / groups) x kernel outputs, as
         # frameworks compute it (scatter, then crop by padding); never counted per output pixel.
         macs = prod(shape) * (self.out_channels // self.groups) * taps
-        return LayerFacts(out_shape, tuple(maps),
+        return LayerFacts(out_shape, tuple(maps), windows=windows,
                           params=c_in * (self.out_channels // self.groups) * taps + self.out_channels * self.bias,
                           macs=macs, ops=nonzero({"add": prod(out_shape) * self.bias}))
 
@@ -201,6 +204,7 @@ class SeparableConv(ChannelMixing):
 
     type: Literal["separable_conv", "separable_conv1d", "separable_conv2d", "separable_conv3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.CONV
     depth_multiplier: PositiveInt = 1
     groups: Literal[1] = 1
 
@@ -218,6 +222,7 @@ class SpatiallySeparableConv(ChannelMixing):
 
     type: Literal["spatially_separable_conv", "spatially_separable_conv2d", "spatially_separable_conv3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.CONV
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
@@ -237,6 +242,7 @@ class LocallyConnected(ChannelMixing):
 
     type: Literal["locally_connected", "locally_connected1d", "locally_connected2d", "locally_connected3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.UNSHARED
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
@@ -251,6 +257,7 @@ class TiledConv(ChannelMixing):
 
     type: Literal["tiled_conv", "tiled_conv1d", "tiled_conv2d", "tiled_conv3d"]
     category: ClassVar = "convolution"
+    family: ClassVar = Family.UNSHARED
     tile_size: IntOrList = 2
     groups: Literal[1] = 1
 

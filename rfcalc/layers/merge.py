@@ -1,26 +1,40 @@
 """Layers that merge branches: add, multiply, concat. Spatial sizes must match."""
 from __future__ import annotations
 
-from math import prod
 from typing import ClassVar, Literal
 
-from .base import LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
+from .base import Family, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
 
 
-class Merge(LayerModel):
-    """Add or multiply two or more tensors of one shape: (inputs - 1) ops per element."""
+class ElementwiseMerge(LayerModel):
+    """Base of add and multiply: two or more tensors of one shape, (inputs - 1) `op_kind` ops per element."""
 
-    type: Literal["add", "multiply"]
     category: ClassVar = "merge"
     arity: ClassVar = None
+    op_kind: ClassVar[str]
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         for shape in inputs[1:]:
             if shape != inputs[0]:
                 raise LayerError(f"{self.type} needs inputs of one shape; got "
                                  + " and ".join(str(list(s)) for s in inputs))
-        kind = "add" if self.type == "add" else "mul"
-        return elementwise_facts(inputs[0], **{kind: len(inputs) - 1})
+        return elementwise_facts(inputs[0], **{self.op_kind: len(inputs) - 1})
+
+
+class Add(ElementwiseMerge):
+    """Element-wise sum of two or more tensors of one shape: (inputs - 1) adds per element."""
+
+    type: Literal["add"]
+    family: ClassVar = Family.ADD
+    op_kind: ClassVar = "add"
+
+
+class Multiply(ElementwiseMerge):
+    """Element-wise product of two or more tensors of one shape: (inputs - 1) muls per element."""
+
+    type: Literal["multiply"]
+    family: ClassVar = Family.MULTIPLY
+    op_kind: ClassVar = "mul"
 
 
 class Concat(LayerModel):
@@ -28,6 +42,7 @@ class Concat(LayerModel):
 
     type: Literal["concat"]
     category: ClassVar = "merge"
+    family: ClassVar = Family.CONCAT
     arity: ClassVar = None
     dim: Literal[0] = 0
 

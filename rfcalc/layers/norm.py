@@ -7,7 +7,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..axis import IDENTITY, explicit_map
-from .base import LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
+from .base import Family, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
 
 
 class BatchNorm(LayerModel):
@@ -16,6 +16,7 @@ class BatchNorm(LayerModel):
 
     type: Literal["batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d"]
     category: ClassVar = "normalisation"
+    family: ClassVar = Family.BATCHNORM
     num_features: Optional[PositiveInt] = None
     eps: PositiveFloat = 1e-5
     momentum: float = Field(0.1, ge=0, le=1)
@@ -43,6 +44,7 @@ class LayerNorm(LayerModel):
 
     type: Literal["layernorm"]
     category: ClassVar = "normalisation"
+    family: ClassVar = Family.LAYERNORM
     normalized_shape: Optional[list[PositiveInt]] = None
     eps: PositiveFloat = 1e-5
     elementwise_affine: bool = True
@@ -70,6 +72,7 @@ class Dropout(LayerModel):
 
     type: Literal["dropout", "dropout1d", "dropout2d", "dropout3d"]
     category: ClassVar = "regularisation"
+    family: ClassVar = Family.DROPOUT
     p: float = 0.5
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:

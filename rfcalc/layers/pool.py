@@ -10,7 +10,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..axis import MAX_PHASES, AxisMap, explicit_map
-from .base import IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, nonzero, per_axis
+from .base import Family, IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, nonzero, per_axis
 from .conv import WindowedLayer
 
 
@@ -47,6 +47,7 @@ class MaxPool(WindowPool):
     """Max pooling: k - 1 comparisons per output."""
 
     type: Literal["maxpool", "maxpool1d", "maxpool2d", "maxpool3d"]
+    family: ClassVar = Family.MAXPOOL
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         return self.pool_facts(inputs[0], cmp=lambda k: k - 1)
@@ -57,6 +58,7 @@ class AvgPool(WindowPool):
     not the operation count)."""
 
     type: Literal["avgpool", "avgpool1d", "avgpool2d", "avgpool3d"]
+    family: ClassVar = Family.AVGPOOL
     dilation: Literal[1] = 1
     count_include_pad: bool = True
 
@@ -70,6 +72,7 @@ class LPPool(WindowPool):
     k - 1 adds and one root (exp kind; none for p = 1) per output."""
 
     type: Literal["lppool", "lppool1d", "lppool2d", "lppool3d"]
+    family: ClassVar = Family.LPPOOL
     norm_type: PositiveFloat = 2.0
     dilation: Literal[1] = 1
     padding: Literal[0] = 0
@@ -106,10 +109,8 @@ def ratio_map(n_in: int, n_out: int, reads) -> AxisMap:
 
 
 class AdaptivePool(LayerModel):
-    """Adaptive average or max pooling to a fixed output size (PyTorch's window rule)."""
+    """Base of adaptive average and max pooling to a fixed output size (PyTorch's window rule)."""
 
-    type: Literal["adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
-                  "adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d"]
     category: ClassVar = "pooling"
     needs_spatial: ClassVar = True
     output_size: IntOrList
@@ -122,14 +123,38 @@ class AdaptivePool(LayerModel):
             raise LayerError(f"output_size must be positive; got {self.output_size}")
         maps = tuple(ratio_map(n, m, lambda q, n=n, m=m: _adaptive_reads(q, n, m))
                      for n, m in zip(shape[1:], sizes))
-        window_elements = _total_window_elements(shape[1:], sizes)
         channels = shape[0]
-        outputs = channels * prod(sizes)
-        if self.type.startswith("adaptive_max"):
-            ops = {"cmp": channels * window_elements - outputs}
-        else:
-            ops = {"add": channels * window_elements - outputs, "div": outputs}
+        ops = self.ops(channels * _total_window_elements(shape[1:], sizes), channels * prod(sizes))
         return LayerFacts((channels, *sizes), maps, ops=nonzero(ops))
+
+    @staticmethod
+    def ops(read: int, outputs: int) -> dict[str, int]:
+        """Operations by kind when `outputs` windows read `read` elements in all."""
+        raise NotImplementedError
+
+
+class AdaptiveAvgPool(AdaptivePool):
+    """Adaptive average pooling to a fixed output size (PyTorch's window rule): per window of k
+    elements, k - 1 adds and one division."""
+
+    type: Literal["adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d"]
+    family: ClassVar = Family.ADAPTIVE_AVG
+
+    @staticmethod
+    def ops(read: int, outputs: int) -> dict[str, int]:
+        return {"add": read - outputs, "div": outputs}
+
+
+class AdaptiveMaxPool(AdaptivePool):
+    """Adaptive max pooling to a fixed output size (PyTorch's window rule): per window of k elements,
+    k - 1 comparisons."""
+
+    type: Literal["adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d"]
+    family: ClassVar = Family.ADAPTIVE_MAX
+
+    @staticmethod
+    def ops(read: int, outputs: int) -> dict[str, int]:
+        return {"cmp": read - outputs}
 
 
 def _total_window_elements(in_sizes: tuple[int, ...], out_sizes: tuple[int, ...]) -> int:
@@ -141,9 +166,8 @@ def _total_window_elements(in_sizes: tuple[int, ...], out_sizes: tuple[int, ...]
 
 
 class GlobalPool(LayerModel):
-    """Global average or max pooling: one value per channel; output [C] (keepdims: [C, 1, ...])."""
+    """Base of global average and max pooling: one value per channel; output [C] (keepdims: [C, 1, ...])."""
 
-    type: Literal["global_avgpool", "global_maxpool"]
     category: ClassVar = "pooling"
     keepdims: bool = False
 
@@ -152,9 +176,36 @@ class GlobalPool(LayerModel):
         if len(shape) < 2:
             raise LayerError(f"{self.type} needs spatial axes; got a flat input of shape {list(shape)}")
         channels, positions = shape[0], prod(shape[1:])
-        ops = {"cmp": channels * (positions - 1)} if self.type == "global_maxpool" else \
-            {"add": channels * (positions - 1), "div": channels}
+        ops = nonzero(self.ops(channels, positions))
         if self.keepdims:
             whole = tuple(explicit_map([((0, n - 1),)], 0) for n in shape[1:])
-            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=nonzero(ops))
-        return LayerFacts((channels,), None, ops=nonzero(ops))
+            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=ops)
+        return LayerFacts((channels,), None, ops=ops)
+
+    @staticmethod
+    def ops(channels: int, positions: int) -> dict[str, int]:
+        """Operations by kind for `channels` reductions over `positions` values."""
+        raise NotImplementedError
+
+
+class GlobalAvgPool(GlobalPool):
+    """Global average pooling: per channel, positions - 1 adds and one division; output [C]
+    (keepdims: [C, 1, ...])."""
+
+    type: Literal["global_avgpool"]
+    family: ClassVar = Family.GLOBAL_AVG
+
+    @staticmethod
+    def ops(channels: int, positions: int) -> dict[str, int]:
+        return {"add": channels * (positions - 1), "div": channels}
+
+
+class GlobalMaxPool(GlobalPool):
+    """Global max pooling: per channel, positions - 1 comparisons; output [C] (keepdims: [C, 1, ...])."""
+
+    type: Literal["global_maxpool"]
+    family: ClassVar = Family.GLOBAL_MAX
+
+    @staticmethod
+    def ops(channels: int, positions: int) -> dict[str, int]:
+        return {"cmp": channels * (positions - 1)}

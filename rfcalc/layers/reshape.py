@@ -8,7 +8,7 @@ from typing import ClassVar, Literal, Optional, Union
 from pydantic import Field, PositiveInt, model_validator
 
 from ..axis import IDENTITY, AxisMap, merge_intervals, window_map
-from .base import IntOrList, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts, resolve_padding
+from .base import Family, IntOrList, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts, resolve_padding
 from .pool import ratio_map
 
 
@@ -16,6 +16,7 @@ class Identity(LayerModel):
     """Passes its input through unchanged."""
 
     type: Literal["identity"]
+    family: ClassVar = Family.IDENTITY
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         return elementwise_facts(inputs[0])
@@ -26,6 +27,7 @@ class Flatten(LayerModel):
 
     type: Literal["flatten"]
     category: ClassVar = "shape"
+    family: ClassVar = Family.FLATTEN
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         shape = inputs[0]
@@ -39,6 +41,7 @@ class Linear(LayerModel):
 
     type: Literal["linear", "dense"]
     category: ClassVar = "linear"
+    family: ClassVar = Family.LINEAR
     out_features: PositiveInt
     in_features: Optional[PositiveInt] = Field(None, description="checked against the input when given")
     bias: bool = True
@@ -62,6 +65,7 @@ class Pad(LayerModel):
 
     type: Literal["pad", "zero_pad", "constant_pad"]
     category: ClassVar = "shape"
+    family: ClassVar = Family.PAD
     needs_spatial: ClassVar = True
     padding: Union[int, list[Union[int, list[int]]]]
     value: float = 0.0
@@ -83,6 +87,7 @@ class Upsample(LayerModel):
 
     type: Literal["upsample", "upsample1d", "upsample2d", "upsample3d"]
     category: ClassVar = "resampling"
+    family: ClassVar = Family.UPSAMPLE
     needs_spatial: ClassVar = True
     scale_factor: Optional[Union[float, list[float]]] = None
     size: Optional[IntOrList] = None
