@@ -8,12 +8,12 @@ from typing import Optional
 
 from . import axis as ax
 from .errors import SpecError
-from .gcpause import gc_paused
+from .findings import (BranchJump, CentreOffset, DroppedPixels, DroppedPixelsReadElsewhere, Finding, Gridding,
+                       MisalignedMerge, RFCoversInput, RFExceedsInput, RFHull, SharedParams, UnseenInput)
 from .layers import LayerError
 from .layers.base import MAX_EXTENT
 from .report import AxisRF, LayerResult, Report, Totals, sum_ops
 from .spec import INPUT, Node, Spec, layer_label
-from .units import format_fraction
 
 Fields = Optional[tuple[ax.AxisField, ...]]  # None: every unit sees the whole input
 
@@ -37,7 +37,6 @@ class _State:
         return self.boxes if self.fields is None else ax.seen_boxes(self.exact_terms())
 
 
-@gc_paused
 def analyze(spec: Spec) -> Report:
     """Propagate shapes, receptive fields, parameters, costs and memory through the spec."""
     input_shape = tuple(spec.input.shape)
@@ -45,7 +44,7 @@ def analyze(spec: Spec) -> Report:
     states = {INPUT: _State(input_shape, tuple(ax.input_field(n) for n in input_sizes))}
     element_bytes = spec.input.batch * spec.input.dtype_bytes
     results: list[LayerResult] = []
-    dropped: dict[str, tuple] = {}
+    dropped: dict[str, tuple[DroppedPixels, ...]] = {}
     param_counts: dict[str, int] = {}
     first_beyond_input = first_covering = None
     for node in spec.nodes:
@@ -54,8 +53,8 @@ def analyze(spec: Spec) -> Report:
             facts = node.layer.facts([s.shape for s in sources])
             if max(facts.output_shape[1:], default=1) > MAX_EXTENT:
                 raise LayerError(f"output shape {list(facts.output_shape)} exceeds {MAX_EXTENT:,} on a spatial axis")
-            fields, merge_warnings = _propagate(node, sources, facts)
-            terms, boxes, term_notes = _exact_sets(sources, facts)
+            fields, merge_findings = _propagate(node, sources, facts)
+            terms, boxes, term_findings = _exact_sets(sources, facts)
         except (LayerError, ax.PatternTooLong) as exc:
             message = str(exc)
             if len(sources) > 1:
@@ -66,34 +65,36 @@ def analyze(spec: Spec) -> Report:
         rf = sources[0].rf if passed_through and sources[0].rf else _axis_rfs(fields, input_sizes, boxes)
         states[node.name] = state = _State(facts.output_shape, fields, rf, terms, boxes)
         dropped[node.name] = facts.dropped
-        params, notes = _own_params(node, facts.params, param_counts)
-        notes += term_notes
-        warnings = list(facts.warnings) + merge_warnings + _gridding(rf, sources)
+        params, own_findings = _own_params(node, facts.params, param_counts)
+        findings = [*facts.findings, *merge_findings, *_gridding(rf, sources), *own_findings, *term_findings]
         if first_beyond_input is None and any(r.size_max > n for r, n in zip(rf, input_sizes)):
             first_beyond_input = node.name
-            notes.append("from this layer on, the RF is larger than the input (it reaches into padding)")
+            findings.append(RFExceedsInput())
         if first_covering is None and _covers_input(fields):
             first_covering = node.name
-            notes.append("from this layer on, every unit sees the whole input")
+            findings.append(RFCoversInput())
         ops = {"mac": 2 * facts.macs, **facts.ops} if facts.macs else dict(facts.ops)
         results.append(LayerResult(
-            node.index, node.name, node.layer.type, node.inputs, facts.output_shape, rf, params,
-            params if node.trainable else 0, facts.buffers if not node.share_params_with else 0,
-            facts.macs, ops, prod(facts.output_shape) * element_bytes, tuple(warnings), tuple(notes),
-            node.location, fields, state.exact_terms() if fields is not None else None, boxes, facts.windows))
-    drop_warnings, drop_notes = _dropped_pixels(spec, states, dropped)
-    results = [replace(r, warnings=tuple(drop_warnings.get(r.name, ())) + r.warnings,
-                       notes=tuple(drop_notes.get(r.name, ())) + r.notes)
-               if r.name in drop_warnings or r.name in drop_notes else r for r in results]
-    network_warnings = _unseen_pixels(spec, states, input_sizes)
-    pixel_loss = network_warnings + [f"{name}: {w}" for name, ws in drop_warnings.items() for w in ws]
-    misaligned = [f"{r.name}: {w}" for r in results for w in r.warnings if MISALIGNED in w]
-    return Report(spec.name, spec.source, input_shape, spec.input.batch, spec.input.dtype, tuple(results),
-                  _totals(spec, results, element_bytes), tuple(network_warnings), pixel_loss=tuple(pixel_loss),
-                  misaligned=tuple(misaligned))
+            index=node.index, name=node.name, type=node.layer.type, inputs=node.inputs,
+            output_shape=facts.output_shape, rf=rf, params=params, trainable_params=params if node.trainable else 0,
+            buffers=facts.buffers if not node.share_params_with else 0, macs=facts.macs, ops=ops,
+            activation_bytes=prod(facts.output_shape) * element_bytes, findings=_located(findings, node),
+            location=node.location, fields=fields, terms=state.exact_terms() if fields is not None else None,
+            boxes=boxes, windows=facts.windows))
+    drops = _dropped_pixels(spec, dropped)
+    results = [replace(r, findings=_located(drops[r.name], spec.nodes[r.index]) + r.findings)
+               if r.name in drops else r for r in results]
+    return Report(name=spec.name, source=spec.source, input_shape=input_shape, batch=spec.input.batch,
+                  dtype=spec.input.dtype, layers=tuple(results), totals=_totals(spec, results, element_bytes),
+                  findings=tuple(_unseen_pixels(spec, states, input_sizes)))
 
 
-def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[str]]:
+def _located(findings, node: Node) -> tuple[Finding, ...]:
+    """The findings with the layer's name and location filled in."""
+    return tuple(replace(f, layer=node.name, location=node.location) for f in findings)
+
+
+def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[Finding]]:
     """Advance the inputs' fields through the layer; for merges, unite the branches first."""
     if facts.axis_maps is None or any(s.fields is None for s in sources):
         return None, []
@@ -104,22 +105,22 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[s
         fields = tuple(ax.advance(own, n, inner) for own, n, inner in zip(facts.axis_maps, sizes, sources[0].fields))
         unchanged = all(new is old for new, old in zip(fields, sources[0].fields))
         return (sources[0].fields if unchanged else fields), []
-    merged, warnings = [], []
+    merged, findings = [], []
     for axis, (own, n) in enumerate(zip(facts.axis_maps, sizes)):
         branches = [s.fields[axis] for s in sources]
-        misaligned = _misalignment(node.inputs, [b.pattern for b in branches])
+        misaligned = _misalignment(axis, node.inputs, [b.pattern for b in branches])
         if misaligned:
-            warnings.append(f"axis {axis}: {MISALIGNED}: {misaligned}; the merged RF is their union")
+            findings.append(misaligned)
         merged.append(ax.advance(own, n, ax.unite(branches)))
-    return tuple(merged), warnings
+    return tuple(merged), findings
 
 
-MISALIGNED = "misaligned branches"
 MAX_TERMS = 16  # separate branch shapes kept exactly; beyond, the per-axis hull stands for them
 
 
-def _exact_sets(sources: list[_State], facts) -> tuple[Optional[tuple[ax.Term, ...]], tuple[ax.Box, ...], list[str]]:
-    """(terms, boxes, notes) of the layer's output: the exact N-D sets its units see."""
+def _exact_sets(sources: list[_State], facts) -> tuple[Optional[tuple[ax.Term, ...]], tuple[ax.Box, ...],
+                                                     list[Finding]]:
+    """(terms, boxes, findings) of the layer's output: the exact N-D sets its units see."""
     if facts.axis_maps is None or any(s.fields is None for s in sources):
         boxes = ax.absorb([box for s in sources for box in s.seen()], ax.box_contains)
         return None, tuple(boxes), []
@@ -132,29 +133,25 @@ def _exact_sets(sources: list[_State], facts) -> tuple[Optional[tuple[ax.Term, .
     if len(terms) == 1:
         return None, (), []
     if len(terms) > MAX_TERMS:
-        return None, (), [f"units see a union of {len(terms)} differently shaped regions; the per-axis hull "
-                          f"stands for it (exact up to {MAX_TERMS})"]
+        return None, (), [RFHull(regions=len(terms), limit=MAX_TERMS)]
     return tuple(terms), (), []
 
 
-def _misalignment(names, patterns: list[ax.AxisMap]) -> Optional[str]:
+def _misalignment(axis: int, names, patterns: list[ax.AxisMap]) -> Optional[MisalignedMerge]:
     """How the branches' RF centres differ, over one period of output positions (None if they agree)."""
     if len({m.jump for m in patterns}) > 1:
-        return " vs ".join(f"'{name}' j={_fmt(m.jump)}" for name, m in zip(names, patterns)) + " (different jumps)"
+        return MisalignedMerge(axis=axis, jumps=tuple(BranchJump(name, m.jump) for name, m in zip(names, patterns)))
     period = 1
     for m in patterns:
         period = period * m.period // gcd(period, m.period)
-    parts = []
+    offsets = []
     for name, m in zip(names[1:], patterns[1:]):
-        offsets = [_centre(m, o) - _centre(patterns[0], o) for o in range(min(period, ax.MAX_PHASES))
-                   if _centre(m, o) is not None and _centre(patterns[0], o) is not None]
-        if not offsets or not any(offsets):
-            continue
-        low, high = min(offsets), max(offsets)
-        spread = f"{_fmt(low)} pixels" if low == high else \
-            f"{_fmt(low)}..{_fmt(high)} pixels depending on position (mean {_fmt(sum(offsets, Fraction(0)) / len(offsets))})"
-        parts.append(f"the RF centres of '{name}' are off those of '{names[0]}' by {spread}, j={_fmt(m.jump)}")
-    return "; ".join(parts) or None
+        shifts = [_centre(m, o) - _centre(patterns[0], o) for o in range(min(period, ax.MAX_PHASES))
+                  if _centre(m, o) is not None and _centre(patterns[0], o) is not None]
+        if shifts and any(shifts):
+            offsets.append(CentreOffset(name, names[0], min(shifts), max(shifts),
+                                        sum(shifts, Fraction(0)) / len(shifts), m.jump))
+    return MisalignedMerge(axis=axis, offsets=tuple(offsets)) if offsets else None
 
 
 def _readers(spec: Spec) -> dict[str, list[str]]:
@@ -166,25 +163,21 @@ def _readers(spec: Spec) -> dict[str, list[str]]:
     return readers
 
 
-def _dropped_pixels(spec: Spec, states: dict, dropped: dict[str, tuple]) -> tuple[dict, dict]:
-    """(warnings, notes) per layer about pixels at the end of a tensor that a window layer never reads:
-    a warning when no layer reading that tensor reads them, a note when another one does."""
-    readers = _readers(spec)
-    warnings: dict[str, list[str]] = {}
-    notes: dict[str, list[str]] = {}
-    for tensor, names in readers.items():
+def _dropped_pixels(spec: Spec, dropped: dict[str, tuple[DroppedPixels, ...]]) -> dict[str, list[DroppedPixels]]:
+    """Per layer, the pixels at the end of a tensor that its windows never read: a warning when no
+    layer reading that tensor reads them, a note naming the one that does otherwise."""
+    def count(name: str, axis: int) -> int:
+        return next((d.count for d in dropped[name] if d.axis == axis), 0)
+
+    findings: dict[str, list[DroppedPixels]] = {}
+    for names in _readers(spec).values():
         for name in names:
-            for axis, (count, why) in enumerate(dropped[name]):
-                if not count:
-                    continue
-                text = f"axis {axis}: the last {count} input pixel(s) of {states[tensor].shape[1 + axis]} are never read ({why})"
-                covering = [other for other in names
-                            if not dropped[other] or dropped[other][axis][0] < count]
+            for drop in dropped[name]:
+                covering = [other for other in names if count(other, drop.axis) < drop.count]
                 if covering:
-                    notes.setdefault(name, []).append(f"{text}, but '{covering[0]}' reads them")
-                else:
-                    warnings.setdefault(name, []).append(text)
-    return warnings, notes
+                    drop = DroppedPixelsReadElsewhere(**drop.numbers(), axis=drop.axis, read_by=covering[0])
+                findings.setdefault(name, []).append(drop)
+    return findings
 
 
 def _centre(amap: ax.AxisMap, index: int) -> Optional[Fraction]:
@@ -193,10 +186,6 @@ def _centre(amap: ax.AxisMap, index: int) -> Optional[Fraction]:
     if not reads:
         return None
     return Fraction(reads[0][0] + reads[-1][1] + 1, 2)
-
-
-def _fmt(value) -> str:
-    return format_fraction(Fraction(value)) if value is not None else "-"
 
 
 def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...], boxes: tuple[ax.Box, ...] = ()) -> tuple[AxisRF, ...]:
@@ -218,7 +207,7 @@ def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...], boxes: tuple[ax.Box,
     return tuple(rfs)
 
 
-def _own_params(node: Node, params: int, seen: dict[str, int]) -> tuple[int, list[str]]:
+def _own_params(node: Node, params: int, seen: dict[str, int]) -> tuple[int, list[Finding]]:
     """Parameters this node adds: none when it shares another layer's parameters."""
     seen[node.name] = params
     if node.share_params_with is None:
@@ -228,20 +217,16 @@ def _own_params(node: Node, params: int, seen: dict[str, int]) -> tuple[int, lis
         raise SpecError(f"share_params_with '{owner}': that layer has {seen.get(owner, 0):,} parameters, "
                         f"this one needs {params:,}", node.location,
                         layer_label(node.index, node.name, node.layer.type))
-    return 0, [f"shares its {params:,} parameters with '{owner}' (counted once)"]
+    return 0, [SharedParams(owner=owner, params=params)]
 
 
-def _gridding(rf: tuple[AxisRF, ...], sources: list[_State]) -> list[str]:
-    """Warn where a layer's units first get RFs with holes (gridding from dilation)."""
+def _gridding(rf: tuple[AxisRF, ...], sources: list[_State]) -> list[Gridding]:
+    """Where a layer's units first get RFs with holes (gridding from dilation)."""
     holed = [(axis, r) for axis, r in enumerate(rf) if r.has_holes and not r.whole_input]
-    if not holed:
+    if not holed or any(r.has_holes for s in sources for r in s.rf):
         return []
-    if any(r.has_holes for s in sources for r in s.rf):
-        return []
-    return [f"axis {axis}: gridding: the RF spans r={r.size_min} but a unit sees only {r.support_min} of those "
-            f"pixels (holes from dilation); add a dilation-1 layer to fill them" if r.uniform else
-            f"axis {axis}: gridding: RFs span r={r.size_min}..{r.size_max} but units see only "
-            f"{r.support_min}..{r.support_max} of those pixels (holes from dilation)" for axis, r in holed]
+    return [Gridding(axis=axis, size_min=r.size_min, size_max=r.size_max, support_min=r.support_min,
+                     support_max=r.support_max, uniform=r.uniform) for axis, r in holed]
 
 
 def _covers_input(fields: Fields) -> bool:
@@ -257,11 +242,11 @@ def _covers_input(fields: Fields) -> bool:
     return True
 
 
-def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
+def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[UnseenInput]:
     """Input pixels that no unit of a final spatial tensor sees: a network output, or a tensor that a
     flatten/linear/global layer consumes (after which every unit nominally sees the whole input)."""
     readers = _readers(spec)
-    warnings = []
+    findings = []
     for node in spec.nodes:
         state = states[node.name]
         consumers = readers.get(node.name, [])
@@ -271,11 +256,10 @@ def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
         for axis, (field, n_in) in enumerate(zip(state.fields, input_sizes)):
             seen = field.seen_by_any()
             if ax.count(seen) < n_in:
-                unseen = ax.merge_intervals(_gaps(seen, n_in))
-                spans = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in unseen)
-                warnings.append(f"{node.name}: axis {axis}: {n_in - ax.count(seen)} of {n_in} input pixels "
-                                f"are never seen by any unit (indices {spans})")
-    return warnings
+                findings.append(UnseenInput(layer=node.name, axis=axis, location=node.location,
+                                            unseen=n_in - ax.count(seen), size=n_in,
+                                            indices=ax.merge_intervals(_gaps(seen, n_in))))
+    return findings
 
 
 def _gaps(intervals, size: int):

@@ -9,6 +9,7 @@ import click
 
 from .dtypes import DTYPE_BYTES
 from .errors import RfcalcError, StrictWarningError, UsageError
+from .gcpause import gc_paused
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
 LAZY_COMMANDS: dict[str, str] = {
@@ -128,9 +129,9 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
         for report in reports:
             render.render_table(report, selected, console)
     if strict:
-        located = [(layer.location, f"layer '{layer.name}': {w}") for r in reports for layer in r.layers
-                   for w in layer.warnings]
-        located += [(r.source, w) for r in reports for w in r.warnings]
+        located = [(f.location, f"layer '{f.layer}': {f.message()}") for r in reports for layer in r.layers
+                   for f in layer.findings if f.is_warning]
+        located += [(r.source, f.text()) for r in reports for f in r.findings if f.is_warning]
         if located:
             where, first = located[0]
             more = f" (and {len(located) - 1} more warning(s))" if len(located) > 1 else ""
@@ -173,8 +174,10 @@ def layers(layer_type):
     make_console().print(layer_table(layer_type))
 
 
+@gc_paused
 def main(argv=None) -> int:
-    """Entry point: run the CLI, turning rfcalc errors into one message and an exit code."""
+    """Entry point: run the CLI, turning rfcalc errors into one message and an exit code. The cyclic
+    garbage collector is paused meanwhile (see gcpause): a library caller's process keeps its own."""
     try:
         returned = cli.main(args=argv, prog_name="rfcalc", standalone_mode=False)
     except RfcalcError as exc:

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from .columns import COLUMNS, Column
+from .findings import to_json as finding_json
 from .report import SCHEMA_VERSION, AxisRF, LayerResult, Report
 from .units import format_bytes, format_count, format_fraction
 
@@ -39,6 +40,7 @@ def _layer_json(layer: LayerResult) -> dict[str, Any]:
         "macs": layer.macs, "flops": layer.flops, "flops_by_kind": dict(layer.ops),
         "activation_bytes": layer.activation_bytes, "warnings": list(layer.warnings), "notes": list(layer.notes),
         "location": str(layer.location) if layer.location else None,
+        "findings": [finding_json(f) for f in layer.findings],
     }
 
 
@@ -59,6 +61,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "param_bytes": t.param_bytes, "input_bytes": t.input_bytes,
         },
         "warnings": report.all_warnings(),
+        "findings": [finding_json(f) for f in report.all_findings()],
     }
 
 

@@ -7,6 +7,7 @@ from typing import Optional
 
 from .axis import boxes_at
 from .errors import Location
+from .findings import Finding
 
 SCHEMA_VERSION = 1
 
@@ -75,8 +76,7 @@ class LayerResult:
     macs: int
     ops: dict[str, int]  # FLOPs by kind: "mac" (2 per MAC), add, mul, div, cmp, exp
     activation_bytes: int
-    warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # about this layer, in the order they are reported
     location: Optional[Location] = None
     # Per output axis, exactly which input pixels each unit sees (None: the whole input); for
     # verification and tests, not part of the JSON.
@@ -97,6 +97,16 @@ class LayerResult:
     def flops(self) -> int:
         """All floating-point operations of the layer."""
         return sum(self.ops.values())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The layer's warnings in words."""
+        return tuple(f.message() for f in self.findings if f.is_warning)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The layer's notes in words."""
+        return tuple(f.message() for f in self.findings if not f.is_warning)
 
     @property
     def non_trainable_params(self) -> int:
@@ -141,15 +151,23 @@ class Report:
     dtype: str
     layers: tuple[LayerResult, ...]
     totals: Totals
-    warnings: tuple[str, ...] = ()  # network-level warnings
-    # The warnings (layer-prefixed, as in all_warnings) about input pixels that are lost: dropped by
-    # every reader of a tensor, or never seen by any unit of an output.
-    pixel_loss: tuple[str, ...] = ()
-    # The warnings (layer-prefixed) about merges whose branches' RF centres or jumps differ.
-    misaligned: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # about the network (input pixels no output sees), not one layer
     conventions: tuple[Convention, ...] = CONVENTIONS
     profile: str = "rfcalc"
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The network-level warnings in words ('layer: message')."""
+        return tuple(f.text() for f in self.findings if f.is_warning)
+
+    def all_findings(self) -> list[Finding]:
+        """Network findings, then every layer's, in layer order."""
+        return [*self.findings, *(f for layer in self.layers for f in layer.findings)]
+
+    def select(self, *codes: str) -> list[Finding]:
+        """Every finding (network and layers) with one of these codes, in all_findings order."""
+        return [f for f in self.all_findings() if f.code in codes]
+
     def all_warnings(self) -> list[str]:
         """Network warnings and every layer's warnings, each prefixed with its layer's name."""
-        return list(self.warnings) + [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings]
+        return [f.text() for f in self.all_findings() if f.is_warning]

@@ -4,9 +4,9 @@ Every size of the range is analysed (the same size on every spatial axis) and cl
 - clean: valid (every merge's branches have the same spatial size) and every layer divides evenly:
   no layer drops input pixels, no input pixel goes unseen;
 - drops pixels: valid, but some layer's windows never read the last pixels, or some input pixel is
-  never seen (the analyzer's `Report.pixel_loss`);
+  never seen (the analyzer's findings RF101 dropped-pixels and RF102 unseen-input);
 - invalid: the analyzer rejects the size (a merge of unequal sizes, a kernel larger than its input...).
-Merges whose branches' RF centres differ (the analyzer's `Report.misaligned`, e.g. every U-Net
+Merges whose branches' RF centres differ (the analyzer's finding RF201 misaligned-merge, e.g. every U-Net
 up-sampling concat) do not make a size unclean; they are reported as notes.
 The smallest valid input (at all, and clean) is found by analysing sizes from 1 upwards.
 """
@@ -22,6 +22,7 @@ import click
 
 from .cli import make_console
 from .errors import SpecError, UsageError
+from .findings import DroppedPixels, MisalignedMerge, UnseenInput
 
 STATUSES = ("clean", "drops", "invalid")
 
@@ -60,8 +61,9 @@ def classify(spec, size: int) -> SizeResult:
     except SpecError as exc:
         return SizeResult(size, "invalid", None, (str(exc),))
     output = tuple(report.layers[-1].output_shape) if report.layers else None
-    return SizeResult(size, "drops" if report.pixel_loss else "clean", output, report.pixel_loss,
-                      report.misaligned)
+    lost = tuple(f.text() for f in report.select(DroppedPixels.code, UnseenInput.code))
+    misaligned = tuple(f.text() for f in report.select(MisalignedMerge.code))
+    return SizeResult(size, "drops" if lost else "clean", output, lost, misaligned)
 
 
 def smallest(spec, known: dict[int, SizeResult], upto: int, clean: bool) -> Optional[SizeResult]:

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .dtypes import DTYPE_BYTES
 from .errors import Location, SpecError
 from .expr import ExpressionError, shorten, substitute
-from .gcpause import gc_paused
 from .layers import TYPE_NAMES, LayerModel, validate_layer
 from .layers.base import MAX_EXTENT, MAX_VALUE
 from .yamlsource import SourceList, SourceMap, load_yaml, location_of
@@ -405,7 +404,6 @@ def _join(scope: str, name: str) -> str:
     return f"{scope}.{name}" if scope else name
 
 
-@gc_paused
 def parse_spec(text: str, source: str = "<spec>") -> Spec:
     """Parse spec text (YAML) into a validated, expanded Spec."""
     raw = load_yaml(text, source)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..axis import IDENTITY, AxisMap, window_map
 from ..expr import shorten
+from ..findings import DroppedPixels, Finding
 
 Shape = tuple[int, ...]  # channels first, without the batch dimension
 IntOrList = Union[int, list[int]]
@@ -77,11 +78,11 @@ class LayerFacts:
     buffers: int = 0
     macs: int = 0
     ops: dict[str, int] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    # Per input spatial axis: (pixels at the end never read, why), for window layers whose
-    # (n + padding - kernel) is not a multiple of the stride; the analyzer warns when no other
-    # consumer of the same tensor reads them.
-    dropped: tuple[tuple[int, str], ...] = ()
+    findings: tuple[Finding, ...] = ()  # about the layer itself (the analyzer adds name and location)
+    # The input axes whose last pixels no window reads, for window layers whose (n + padding -
+    # kernel) is not a multiple of the stride; the analyzer warns when no other consumer of the
+    # same tensor reads them, and notes it otherwise.
+    dropped: tuple[DroppedPixels, ...] = ()
     # Per spatial axis, the window of a sliding-window layer (what counting profiles read).
     windows: tuple["Window", ...] = ()
 

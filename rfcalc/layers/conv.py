@@ -9,6 +9,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveInt
 
 from ..axis import MAX_PHASES, explicit_map, merge_intervals
+from ..findings import DroppedPixels
 from .base import (Family, IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window, nonzero,
                    per_axis, resolve_padding, spatial_size)
 
@@ -45,12 +46,11 @@ class WindowedLayer(LayerModel):
                        **costs) -> LayerFacts:
         """Facts of a window layer: output shape, maps and dropped-pixel warnings."""
         sizes = tuple(w.output_size(n) for w, n in zip(windows, shape[1:]))
-        dropped = tuple(
-            (w.dropped(n), f"(n + padding - kernel) = {n + w.pad_before + w.pad_after - w.extent} is not a "
-                           f"multiple of stride {w.stride}")
-            for w, n in zip(windows, shape[1:]))
-        return LayerFacts((out_channels, *sizes), tuple(w.axis_map() for w in windows),
-                          dropped=dropped if any(d for d, _ in dropped) else (), windows=windows, **costs)
+        dropped = tuple(DroppedPixels(axis=axis, count=w.dropped(n), size=n, stride=w.stride,
+                                      span=n + w.pad_before + w.pad_after - w.extent)
+                        for axis, (w, n) in enumerate(zip(windows, shape[1:])) if w.dropped(n))
+        return LayerFacts((out_channels, *sizes), tuple(w.axis_map() for w in windows), dropped=dropped,
+                          windows=windows, **costs)
 
 
 class ChannelMixing(WindowedLayer):

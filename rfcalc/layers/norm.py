@@ -7,6 +7,7 @@ from typing import ClassVar, Literal, Optional
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from ..axis import IDENTITY, explicit_map
+from ..findings import BatchStatistics
 from .base import Family, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
 
 
@@ -30,11 +31,9 @@ class BatchNorm(LayerModel):
         if self.num_features is not None and self.num_features != channels:
             raise LayerError(f"num_features is {self.num_features} but the input has {channels} channels")
         base = elementwise_facts(shape, mul=1, add=1)
-        warnings = () if self.track_running_stats else (
-            "track_running_stats: false: PyTorch normalises with each batch's own statistics even in eval "
-            "mode; rfcalc counts the inference form (1 mul + 1 add per element), which undercounts that",)
+        findings = () if self.track_running_stats else (BatchStatistics(),)
         return LayerFacts(shape, base.axis_maps, params=2 * channels * self.affine,
-                          buffers=2 * channels * self.track_running_stats, ops=base.ops, warnings=warnings)
+                          buffers=2 * channels * self.track_running_stats, ops=base.ops, findings=findings)
 
 
 class LayerNorm(LayerModel):

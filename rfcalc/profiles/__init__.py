@@ -85,8 +85,8 @@ def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -
     profile = get_profile(name)
     layers = []
     for result, count in zip(report.layers, profile_counts(report, spec, name)):
-        notes = result.notes + ((count.note,) if count.note else ())
-        layers.append(replace(result, macs=count.macs, ops=dict(count.flops), notes=notes))
+        note = (replace(count.note, layer=result.name, location=result.location),) if count.note else ()
+        layers.append(replace(result, macs=count.macs, ops=dict(count.flops), findings=result.findings + note))
     ops = sum_ops(layers)
     totals = replace(report.totals, macs=sum(layer.macs for layer in layers), flops=sum(ops.values()), ops=ops)
     conventions = tuple(c for c in report.conventions if c.id not in REPLACED_CONVENTIONS) + (

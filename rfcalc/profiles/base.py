@@ -2,10 +2,11 @@
 the profile itself, a table of rules by layer family (fvcore's jit_handles style)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
+from ..findings import Finding, ProfileFallback
 from ..layers.base import Family
 from ..report import Convention
 
@@ -70,7 +71,7 @@ class Count:
 
     macs: int = 0
     flops: tuple[tuple[str, int], ...] = ()
-    note: Optional[str] = None
+    note: Optional[Finding] = None
 
 
 def mac_count(**parts: int) -> Count:
@@ -112,15 +113,9 @@ class Profile:
             return self.rules[family](view)
         if family in self.zero:
             return Count()
-        if family in self.no_counterpart:
-            return fallback(view, self.name, f"no counterpart for {view.type}")
-        return fallback(view, self.name, f"the {self.name} profile has no rule for {view.type}")
-
-
-def fallback(view: LayerView, tool: str, why: str) -> Count:
-    """A layer the tool has no rule for that rfcalc counts: keep rfcalc's MACs and say so."""
-    own = own_count(view)
-    return Count(own.macs, own.flops, f"{tool}: {why}; rfcalc's count kept")
+        own = own_count(view)
+        return replace(own, note=ProfileFallback(profile=self.name, layer_type=view.type,
+                                                 no_counterpart=family in self.no_counterpart))
 
 
 def every(families, rule: Rule) -> dict[Family, Rule]:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..findings import StringPaddingUncounted
 from ..layers.base import Family
 from .base import (ACTIVATIONS, CONVOLUTIONS, MERGES, MOVES, NO_TORCH, Convention, Count, LayerView, Profile, every,
                    mac_count)
 from .rendition import torch_convs
-
-STRING_PADDING_NOTE = ("fvcore: string padding runs as aten::_convolution_mode, which fvcore does not count "
-                       "(0 MACs for that conv)")
-
 
 def conv(view: LayerView) -> Count:
     """"aten::_convolution": conv_flop_jit / conv_flop_count: batch * prod(w_shape) *
@@ -25,7 +22,7 @@ def conv(view: LayerView) -> Count:
     aten::_convolution_mode instead, which has no handle: 0."""
     calls = torch_convs(view)
     counted = [call for call in calls if call.transposed or not isinstance(call.padding, str)]
-    note = STRING_PADDING_NOTE if len(counted) < len(calls) else None
+    note = StringPaddingUncounted() if len(counted) < len(calls) else None
     return replace(mac_count(conv=sum(call.macs for call in counted)), note=note)
 
 

@@ -1,0 +1,301 @@
+"""Findings: what an analysis noticed about a network, as typed values with a stable code.
+
+A finding names its layer (and axis) and carries its numbers; the words are made here, and only when
+rendered (`message()`). Consumers (`--strict`, `check`, `sizes`) select findings by code, as linters do:
+
+    RF101 dropped-pixels          warning  a window layer never reads the last pixels of an axis
+    RF102 unseen-input            warning  input pixels no unit of an output (or of a tensor before flatten) sees
+    RF103 dropped-pixels-read     note     RF101's case, but another reader of the same tensor reads them
+    RF201 misaligned-merge        warning  the branches of a merge have different RF jumps or centres
+    RF202 gridding                warning  the RF gets holes (dilation) that no layer fills
+    RF301 rf-exceeds-input        note     from this layer on, the RF is larger than the input
+    RF302 rf-covers-input         note     from this layer on, every unit sees the whole input
+    RF303 shared-params           note     the layer reuses another layer's parameters
+    RF304 rf-hull                 note     too many differently shaped regions: the per-axis hull stands for them
+    RF401 batch-statistics        warning  batch norm without running statistics is counted in its inference form
+    RF402 profile-fallback        note     a counting profile has no rule for the layer: rfcalc's count is kept
+    RF403 profile-string-padding  note     fvcore does not count a conv given string padding
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from fractions import Fraction
+from typing import Any, ClassVar, Optional
+
+from .errors import Location
+from .units import format_fraction
+
+Intervals = tuple[tuple[int, int], ...]
+
+
+class Severity(str, Enum):
+    """How much a finding matters: warnings fail `--strict` and `no_warnings`; notes only inform."""
+
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """Base of every finding: the layer it is about, the axis (None: the whole layer) and where the
+    layer is written; subclasses add their numbers and say them in words."""
+
+    code: ClassVar[str]
+    slug: ClassVar[str]
+    severity: ClassVar[Severity]
+    layer: str = ""
+    axis: Optional[int] = None
+    location: Optional[Location] = field(default=None, compare=False)
+
+    def message(self) -> str:
+        """The finding in words, without the layer's name."""
+        raise NotImplementedError
+
+    def text(self) -> str:
+        """'layer: message', as lists of a network's warnings show it."""
+        return f"{self.layer}: {self.message()}"
+
+    def numbers(self) -> dict[str, Any]:
+        """The finding's own values (everything but layer, axis and location)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("layer", "axis", "location")}
+
+    @property
+    def is_warning(self) -> bool:
+        """True for a warning."""
+        return self.severity is Severity.WARNING
+
+    def _on_axis(self, words: str) -> str:
+        return f"axis {self.axis}: {words}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DroppedPixels(Finding):
+    """The last pixels of an input axis that a window layer never reads ("Cannot" in the lecture notes)."""
+
+    code: ClassVar = "RF101"
+    slug: ClassVar = "dropped-pixels"
+    severity: ClassVar = Severity.WARNING
+    count: int  # pixels at the end never read
+    size: int  # pixels of the axis
+    span: int  # n + padding - kernel extent, not a multiple of the stride
+    stride: int
+
+    def message(self) -> str:
+        return self._on_axis(f"the last {self.count} input pixel(s) of {self.size} are never read "
+                             f"((n + padding - kernel) = {self.span} is not a multiple of stride {self.stride})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DroppedPixelsReadElsewhere(DroppedPixels):
+    """Dropped pixels that another layer reading the same tensor does read (ResNet's 1x1 downsample)."""
+
+    code: ClassVar = "RF103"
+    slug: ClassVar = "dropped-pixels-read"
+    severity: ClassVar = Severity.NOTE
+    read_by: str
+
+    def message(self) -> str:
+        return f"{super().message()}, but '{self.read_by}' reads them"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnseenInput(Finding):
+    """Input pixels that no unit of a final spatial tensor sees."""
+
+    code: ClassVar = "RF102"
+    slug: ClassVar = "unseen-input"
+    severity: ClassVar = Severity.WARNING
+    unseen: int
+    size: int
+    indices: Intervals  # the unseen input pixels
+
+    def message(self) -> str:
+        spans = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in self.indices)
+        return self._on_axis(f"{self.unseen} of {self.size} input pixels are never seen by any unit "
+                             f"(indices {spans})")
+
+
+@dataclass(frozen=True)
+class BranchJump:
+    """One branch of a merge and its RF jump."""
+
+    branch: str
+    jump: Fraction
+
+
+@dataclass(frozen=True)
+class CentreOffset:
+    """How far one branch's RF centres are from the first branch's, over one period of positions."""
+
+    branch: str
+    reference: str
+    low: Fraction
+    high: Fraction
+    mean: Fraction
+    jump: Fraction
+
+    def describe(self) -> str:
+        """The offset in words."""
+        spread = f"{_fmt(self.low)} pixels" if self.low == self.high else \
+            f"{_fmt(self.low)}..{_fmt(self.high)} pixels depending on position (mean {_fmt(self.mean)})"
+        return f"the RF centres of '{self.branch}' are off those of '{self.reference}' by {spread}, j={_fmt(self.jump)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MisalignedMerge(Finding):
+    """A merge whose branches advance at different jumps, or whose RF centres differ."""
+
+    code: ClassVar = "RF201"
+    slug: ClassVar = "misaligned-merge"
+    severity: ClassVar = Severity.WARNING
+    jumps: tuple[BranchJump, ...] = ()  # when the branches' jumps differ
+    offsets: tuple[CentreOffset, ...] = ()  # otherwise: the branches whose centres are off the first's
+
+    def message(self) -> str:
+        if self.jumps:
+            detail = " vs ".join(f"'{b.branch}' j={_fmt(b.jump)}" for b in self.jumps) + " (different jumps)"
+        else:
+            detail = "; ".join(offset.describe() for offset in self.offsets)
+        return self._on_axis(f"misaligned branches: {detail}; the merged RF is their union")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gridding(Finding):
+    """Units whose RF first gets holes (dilation): they see fewer pixels than their RF spans."""
+
+    code: ClassVar = "RF202"
+    slug: ClassVar = "gridding"
+    severity: ClassVar = Severity.WARNING
+    size_min: int
+    size_max: int
+    support_min: int
+    support_max: int
+    uniform: bool
+
+    def message(self) -> str:
+        if self.uniform:
+            return self._on_axis(f"gridding: the RF spans r={self.size_min} but a unit sees only {self.support_min} "
+                                 f"of those pixels (holes from dilation); add a dilation-1 layer to fill them")
+        return self._on_axis(f"gridding: RFs span r={self.size_min}..{self.size_max} but units see only "
+                             f"{self.support_min}..{self.support_max} of those pixels (holes from dilation)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RFExceedsInput(Finding):
+    """The first layer whose RF is larger than the input on some axis."""
+
+    code: ClassVar = "RF301"
+    slug: ClassVar = "rf-exceeds-input"
+    severity: ClassVar = Severity.NOTE
+
+    def message(self) -> str:
+        return "from this layer on, the RF is larger than the input (it reaches into padding)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RFCoversInput(Finding):
+    """The first layer whose every unit sees the whole input."""
+
+    code: ClassVar = "RF302"
+    slug: ClassVar = "rf-covers-input"
+    severity: ClassVar = Severity.NOTE
+
+    def message(self) -> str:
+        return "from this layer on, every unit sees the whole input"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedParams(Finding):
+    """A layer that reuses another layer's parameters (counted once)."""
+
+    code: ClassVar = "RF303"
+    slug: ClassVar = "shared-params"
+    severity: ClassVar = Severity.NOTE
+    owner: str
+    params: int
+
+    def message(self) -> str:
+        return f"shares its {self.params:,} parameters with '{self.owner}' (counted once)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RFHull(Finding):
+    """Units that see a union of more differently shaped regions than are kept exactly."""
+
+    code: ClassVar = "RF304"
+    slug: ClassVar = "rf-hull"
+    severity: ClassVar = Severity.NOTE
+    regions: int
+    limit: int
+
+    def message(self) -> str:
+        return (f"units see a union of {self.regions} differently shaped regions; the per-axis hull stands for "
+                f"it (exact up to {self.limit})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchStatistics(Finding):
+    """Batch norm without running statistics: PyTorch normalises with batch statistics even in eval."""
+
+    code: ClassVar = "RF401"
+    slug: ClassVar = "batch-statistics"
+    severity: ClassVar = Severity.WARNING
+
+    def message(self) -> str:
+        return ("track_running_stats: false: PyTorch normalises with each batch's own statistics even in eval "
+                "mode; rfcalc counts the inference form (1 mul + 1 add per element), which undercounts that")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProfileFallback(Finding):
+    """A layer a counting profile has no rule for (or no counterpart in the tool): rfcalc's count kept."""
+
+    code: ClassVar = "RF402"
+    slug: ClassVar = "profile-fallback"
+    severity: ClassVar = Severity.NOTE
+    profile: str
+    layer_type: str
+    no_counterpart: bool  # the tool cannot see such a layer at all
+
+    def message(self) -> str:
+        why = (f"no counterpart for {self.layer_type}" if self.no_counterpart
+               else f"the {self.profile} profile has no rule for {self.layer_type}")
+        return f"{self.profile}: {why}; rfcalc's count kept"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StringPaddingUncounted(Finding):
+    """fvcore: a conv given string padding runs as aten::_convolution_mode, which it does not count."""
+
+    code: ClassVar = "RF403"
+    slug: ClassVar = "profile-string-padding"
+    severity: ClassVar = Severity.NOTE
+    profile: str = "fvcore"
+
+    def message(self) -> str:
+        return (f"{self.profile}: string padding runs as aten::_convolution_mode, which {self.profile} does not "
+                f"count (0 MACs for that conv)")
+
+
+def _fmt(value: Fraction) -> str:
+    return format_fraction(Fraction(value))
+
+
+def to_json(finding: Finding) -> dict[str, Any]:
+    """The JSON form of a finding: code, name, severity, layer, axis, message and its numbers."""
+    return {"code": finding.code, "name": finding.slug, "severity": finding.severity.value,
+            "layer": finding.layer, "axis": finding.axis, "message": finding.message(),
+            "numbers": {key: _json_value(value) for key, value in finding.numbers().items()},
+            "location": str(finding.location) if finding.location else None}
+
+
+def _json_value(value: Any) -> Any:
+    """Numbers as JSON numbers (exact rationals as floats), records as objects, tuples as lists."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, (tuple, list)):
+        return [_json_value(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _json_value(getattr(value, f.name)) for f in fields(value)}
+    return value
