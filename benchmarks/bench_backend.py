@@ -34,6 +34,7 @@ def main() -> None:
     import numpy as np
 
     from rfcalc.backend.engine import Network
+    from rfcalc.layers import Family
     from rfcalc.sources import load_spec_source
 
     spec = load_spec_source(args.spec).with_input([args.size])
@@ -77,9 +78,9 @@ def main() -> None:
         print(f"{'ratio numpy/PyTorch':22s} best {min(numpy_times) / min(torch_times):8.2f}      "
               f"median {statistics.median(numpy_times) / statistics.median(torch_times):8.2f}   (target: <= 2)")
 
-    conv_types = ("conv", "depthwise", "separable", "spatially", "locally", "tiled")
-    conv = [m for m in best_run.measures if m.type.startswith(conv_types)]
-    flops = sum(2 * m.ops.get("mac", 0) for m in conv)
+    convolutions = (Family.CONV, Family.TRANSPOSED, Family.UNSHARED)
+    conv = [m for m in best_run.measures if spec.nodes[m.index].layer.family in convolutions]
+    flops = sum(2 * m.macs for m in conv)
     seconds = sum(m.seconds for m in conv)
     rates = []
     for n in (1024, 2048):

@@ -12,7 +12,7 @@ from .findings import (BranchJump, CentreOffset, DroppedPixels, DroppedPixelsRea
                        MisalignedMerge, RFCoversInput, RFExceedsInput, RFHull, SharedParams, UnseenInput)
 from .layers import LayerError
 from .layers.base import MAX_EXTENT
-from .report import AxisRF, LayerResult, Report, Totals, sum_ops
+from .report import AxisRF, LayerResult, Report, Totals, flops_by_kind, sum_flops_by_kind
 from .spec import INPUT, Node, Spec, layer_label
 
 Fields = Optional[tuple[ax.AxisField, ...]]  # None: every unit sees the whole input
@@ -73,11 +73,10 @@ def analyze(spec: Spec) -> Report:
         if first_covering is None and _covers_input(fields):
             first_covering = node.name
             findings.append(RFCoversInput())
-        ops = {"mac": 2 * facts.macs, **facts.ops} if facts.macs else dict(facts.ops)
         results.append(LayerResult(
             index=node.index, name=node.name, type=node.layer.type, inputs=node.inputs,
             output_shape=facts.output_shape, rf=rf, params=params, trainable_params=params if node.trainable else 0,
-            buffers=facts.buffers if not node.share_params_with else 0, macs=facts.macs, ops=ops,
+            buffers=facts.buffers if not node.share_params_with else 0, macs=facts.macs, flops_by_kind=flops_by_kind(facts.macs, facts.ops),
             activation_bytes=prod(facts.output_shape) * element_bytes, findings=_located(findings, node),
             location=node.location, fields=fields, terms=state.exact_terms() if fields is not None else None,
             boxes=boxes, windows=facts.windows))
@@ -275,15 +274,16 @@ def _gaps(intervals, size: int):
 
 def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Totals:
     """Network sums, including the peak of live activations in topological order."""
-    ops = sum_ops(results)
+    by_kind = sum_flops_by_kind(results)
     params = sum(r.params for r in results)
     trainable = sum(r.trainable_params for r in results)
     buffers = sum(r.buffers for r in results)
     input_bytes = prod(spec.input.shape) * element_bytes
-    return Totals(params, trainable, params - trainable, buffers, sum(r.macs for r in results),
-                  sum(ops.values()), ops, sum(r.activation_bytes for r in results),
-                  _peak_live(spec, results, input_bytes), (params + buffers) * spec.input.dtype_bytes,
-                  input_bytes)
+    return Totals(params=params, trainable_params=trainable, non_trainable_params=params - trainable,
+                  buffers=buffers, macs=sum(r.macs for r in results), flops=sum(by_kind.values()),
+                  flops_by_kind=by_kind, activation_bytes=sum(r.activation_bytes for r in results),
+                  peak_activation_bytes=_peak_live(spec, results, input_bytes),
+                  param_bytes=(params + buffers) * spec.input.dtype_bytes, input_bytes=input_bytes)
 
 
 def _peak_live(spec: Spec, results: list[LayerResult], input_bytes: int) -> int:

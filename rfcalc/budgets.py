@@ -29,10 +29,10 @@ from typing import Any, Callable, Optional
 
 import click
 
-from .cli import load_specs, make_console, parse_size, spec_options
+from .commands import load_specs, make_console, spec_options
 from .errors import EXIT_BAD_INPUT, Location, RfcalcError, SpecError, UsageError
 from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
-from .units import MAX_QUANTITY, format_bytes, format_count, parse_bytes, parse_count
+from .units import MAX_QUANTITY, format_bytes, format_count, parse_bytes, parse_count, parse_size
 
 EXIT_EXCEEDED = 1
 ANNOTATION_CAP = 10  # GitHub shows at most 10 annotations of each type per step

@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from .dtypes import DTYPE_BYTES
-from .errors import RfcalcError, StrictWarningError, UsageError
+from .commands import load_specs, make_console, profile_option, spec_options
+from .errors import RfcalcError, StrictWarningError
 from .gcpause import gc_paused
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
@@ -16,8 +16,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "check": "rfcalc.budgets:check",
     "diff": "rfcalc.diff:diff",
     "sizes": "rfcalc.sizes:sizes",
-    "verify": "rfcalc.verify:verify",
-    "erf": "rfcalc.verify:erf",
+    "verify": "rfcalc.verify.command:verify",
+    "erf": "rfcalc.verify.command:erf",
 }
 
 
@@ -38,68 +38,6 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="rfcalc")
 def cli():
     """Receptive field, shapes, parameters, MACs/FLOPs and memory of convolutional networks."""
-
-
-def make_console(stderr: bool = False):
-    """A rich console: colour only on a terminal, NO_COLOR respected, wide when piped."""
-    from rich.console import Console
-
-    class _Console(Console):
-        def on_broken_pipe(self) -> None:  # rich exits 1; a reader that stops early is not an error
-            raise BrokenPipeError
-
-    stream = sys.stderr if stderr else sys.stdout
-    return _Console(file=stream, width=None if stream.isatty() else _piped_width(), highlight=False)
-
-
-def _piped_width() -> int:
-    """Table width when output is piped: $COLUMNS when it is a positive number, else 200."""
-    try:
-        return max(int(os.environ.get("COLUMNS", "")), 0) or 200
-    except ValueError:
-        return 200
-
-
-def spec_options(func):
-    """Options shared by every command that analyzes specs: input overrides."""
-    func = click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)),
-                        help="Element type for memory figures (overrides the spec).")(func)
-    func = click.option("--batch", type=click.IntRange(min=1), help="Batch size (overrides the spec).")(func)
-    func = click.option("--input-size", "input_size",
-                        help="Spatial input size, e.g. 512 or 512x384 (overrides the spec).")(func)
-    return func
-
-
-def profile_option(func):
-    """--profile: count MACs/FLOPs the way another tool does (see rfcalc/profiles.py)."""
-    from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
-
-    return click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE,
-                        show_default=True,
-                        help="Counting conventions of MACs/FLOPs: rfcalc's own, or those of "
-                             "torchvision, fvcore, ptflops, thop, calflops or torchinfo.")(func)
-
-
-def parse_size(text: str | None) -> list[int] | None:
-    """'512' or '512x384' or '512,384' -> list of ints."""
-    if text is None:
-        return None
-    try:
-        sizes = [int(part) for part in text.replace(",", "x").lower().split("x")]
-    except ValueError:
-        raise UsageError(f"--input-size '{text}' must look like 224 or 512x384") from None
-    if min(sizes) < 1:
-        raise UsageError(f"--input-size '{text}' must be positive")
-    return sizes
-
-
-def load_specs(sources, input_size=None, batch=None, dtype=None):
-    """Load and override every spec named on the command line."""
-    from .sources import load_spec_source
-
-    overridden = input_size is not None or batch is not None or dtype is not None
-    return [load_spec_source(s).with_input(parse_size(input_size), batch, dtype) if overridden
-            else load_spec_source(s) for s in sources]
 
 
 @cli.command()

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import click
 
-from .cli import load_specs, make_console, profile_option, spec_options
+from .commands import load_specs, make_console, profile_option, spec_options
 from .columns import COLUMNS
 from .profiles import DEFAULT_PROFILE
 from .units import format_bytes, format_count

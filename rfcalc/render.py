@@ -37,7 +37,7 @@ def _layer_json(layer: LayerResult) -> dict[str, Any]:
         "output_shape": list(layer.output_shape), "rf": [_axis_json(r) for r in layer.rf],
         "params": layer.params, "trainable_params": layer.trainable_params,
         "non_trainable_params": layer.non_trainable_params, "buffers": layer.buffers,
-        "macs": layer.macs, "flops": layer.flops, "flops_by_kind": dict(layer.ops),
+        "macs": layer.macs, "flops": layer.flops, "flops_by_kind": dict(layer.flops_by_kind),
         "activation_bytes": layer.activation_bytes, "warnings": list(layer.warnings), "notes": list(layer.notes),
         "location": str(layer.location) if layer.location else None,
         "findings": [finding_json(f) for f in layer.findings],
@@ -56,7 +56,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "totals": {
             "params": t.params, "trainable_params": t.trainable_params,
             "non_trainable_params": t.non_trainable_params, "buffers": t.buffers,
-            "macs": t.macs, "flops": t.flops, "flops_by_kind": dict(t.ops),
+            "macs": t.macs, "flops": t.flops, "flops_by_kind": dict(t.flops_by_kind),
             "activation_bytes": t.activation_bytes, "peak_activation_bytes": t.peak_activation_bytes,
             "param_bytes": t.param_bytes, "input_bytes": t.input_bytes,
         },
@@ -96,7 +96,7 @@ def summary_lines(report: Report) -> list[tuple[str, str]]:
                    f"frozen {t.non_trainable_params:,}; buffers {t.buffers:,}"),
         ("MACs", f"{t.macs:,} ({format_count(t.macs)})"),
         ("FLOPs", f"{t.flops:,} ({format_count(t.flops)}): "
-                  + ", ".join(f"{k} {format_count(v)}" for k, v in t.ops.items())),
+                  + ", ".join(f"{k} {format_count(v)}" for k, v in t.flops_by_kind.items())),
         ("activations", f"{format_bytes(t.activation_bytes)} total (training), "
                         f"{format_bytes(t.peak_activation_bytes)} peak live (inference)"),
         ("param memory", format_bytes(t.param_bytes)),

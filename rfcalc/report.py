@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from .axis import boxes_at
 from .errors import Location
 from .findings import Finding
 
 SCHEMA_VERSION = 1
+# The kinds of FLOPs, in the order reports list them ('mac': 2 per multiply-accumulate).
+FLOP_KINDS = ("mac", "add", "mul", "div", "cmp", "exp")
 
 @dataclass(frozen=True)
 class Convention:
@@ -74,7 +76,7 @@ class LayerResult:
     trainable_params: int
     buffers: int
     macs: int
-    ops: dict[str, int]  # FLOPs by kind: "mac" (2 per MAC), add, mul, div, cmp, exp
+    flops_by_kind: dict[str, int]  # "mac" (2 FLOPs per MAC), add, mul, div, cmp, exp (see flops_by_kind())
     activation_bytes: int
     findings: tuple[Finding, ...] = ()  # about this layer, in the order they are reported
     location: Optional[Location] = None
@@ -96,7 +98,7 @@ class LayerResult:
     @property
     def flops(self) -> int:
         """All floating-point operations of the layer."""
-        return sum(self.ops.values())
+        return sum(self.flops_by_kind.values())
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -114,13 +116,19 @@ class LayerResult:
         return self.params - self.trainable_params
 
 
-def sum_ops(layers) -> dict[str, int]:
-    """FLOPs by kind summed over layers (anything with an `ops` mapping)."""
-    ops: dict[str, int] = {}
+def flops_by_kind(macs, other_ops: Mapping[str, Any]) -> dict[str, Any]:
+    """FLOPs by kind, the one FLOPs rule: 2 per multiply-accumulate (kind 'mac', first), then one per
+    operation of every other kind."""
+    return {"mac": 2 * macs, **other_ops} if macs else dict(other_ops)
+
+
+def sum_flops_by_kind(layers) -> dict[str, int]:
+    """FLOPs by kind summed over layers (anything with a `flops_by_kind` mapping)."""
+    total: dict[str, int] = {}
     for layer in layers:
-        for kind, count in layer.ops.items():
-            ops[kind] = ops.get(kind, 0) + count
-    return ops
+        for kind, count in layer.flops_by_kind.items():
+            total[kind] = total.get(kind, 0) + count
+    return total
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,7 @@ class Totals:
     buffers: int
     macs: int
     flops: int
-    ops: dict[str, int]
+    flops_by_kind: dict[str, int]
     activation_bytes: int
     peak_activation_bytes: int
     param_bytes: int

@@ -20,7 +20,7 @@ from typing import Optional
 
 import click
 
-from .cli import make_console
+from .commands import make_console
 from .errors import SpecError, UsageError
 from .findings import DroppedPixels, MisalignedMerge, UnseenInput
 

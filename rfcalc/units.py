@@ -87,3 +87,16 @@ def parse_bytes(text: str | int) -> int:
     """'100MiB', '1GB', '512 KiB', '2048' -> bytes (whole, 0..2**63)."""
     return _parse_quantity(text, r"([KMGT]I?B|B)?", _BYTE_UNITS, "a memory size",
                            "100MiB, 1GB, 512KiB, 2048")
+
+
+def parse_size(text: str | None, option: str = "--input-size") -> list[int] | None:
+    """'512' or '512x384' or '512,384' -> list of ints (errors name `option`)."""
+    if text is None:
+        return None
+    try:
+        sizes = [int(part) for part in text.replace(",", "x").lower().split("x")]
+    except ValueError:
+        raise UsageError(f"{option} '{text}' must look like 224 or 512x384") from None
+    if min(sizes) < 1:
+        raise UsageError(f"{option} '{text}' must be positive")
+    return sizes

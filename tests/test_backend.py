@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from rfcalc.backend import KERNELS, KernelError, OpCounter, bind
 from rfcalc.backend.engine import MemoryLimitError, Network
-from rfcalc.backend.erf import effective_rf, png_bytes, write_image
+from rfcalc.backend.erf import png_bytes, write_image
 from rfcalc.backend.rf import AxisHint, check_receptive_fields, intervals_of, select_positions
 from rfcalc.backend.window import Grid, correlate, pad_spatial, scatter_correlate
 from rfcalc.layers import type_names, validate_layer
+from rfcalc.verify.compare import effective_rf_of
 from rfcalc.spec import parse_spec
 
 
@@ -452,7 +453,7 @@ def test_erf_is_zero_outside_the_theoretical_rf_and_written_as_png_and_svg(tmp_p
           - {name: p1, type: maxpool2d, kernel_size: 2}
           - {name: c2, type: conv2d, out_channels: 4, kernel_size: 3, dilation: 2}
         """)
-    result = effective_rf(spec, samples=2)
+    result = effective_rf_of(spec, samples=2)
     assert result.layer == "c2" and result.unit == (5, 5)
     assert result.box == ((10, 21), (10, 21))
     assert result.mass_inside == pytest.approx(1.0)

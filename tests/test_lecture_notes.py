@@ -97,9 +97,9 @@ def test_conv_params_flops_macs():
     assert layer.output_shape == (16, 32, 32)
     assert layer.activation_bytes == 16_384 * 4 == 64 * 1024
     assert layer.macs == 16_384 * 200 == 3_276_800
-    assert layer.ops["mac"] == 16_384 * 200 * 2 == 6_553_600
-    assert round(layer.ops["mac"] / 1e6, 1) == 6.6 and round(layer.macs / 1e6, 2) == 3.28
-    assert layer.ops["add"] == 16_384  # the bias, which the notes' formula leaves out
+    assert layer.flops_by_kind["mac"] == 16_384 * 200 * 2 == 6_553_600
+    assert round(layer.flops_by_kind["mac"] / 1e6, 1) == 6.6 and round(layer.macs / 1e6, 2) == 3.28
+    assert layer.flops_by_kind["add"] == 16_384  # the bias, which the notes' formula leaves out
 
 
 # 004: MNIST, "CNN layer with 20 feature maps: 520 parameters; fully connected neural net with 30 hidden

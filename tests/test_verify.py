@@ -181,7 +181,7 @@ def test_every_zoo_spec_verifies_clean(name):
     if ZOO_SIZES.get(name):
         spec = spec.with_input(ZOO_SIZES[name])
     result = verify_spec(spec, seed=1)
-    assert result.ok, "\n".join(result.findings())
+    assert result.ok, "\n".join(result.mismatch_lines())
 
 
 def test_misaligned_merges_and_dilation_holes_verify():
@@ -199,7 +199,7 @@ def test_misaligned_merges_and_dilation_holes_verify():
           - {name: h, type: upsample2d, size: [11, 10], mode: bilinear, align_corners: true}
         """), "holes.yaml")
     result = verify_spec(spec)
-    assert result.ok, "\n".join(result.findings())
+    assert result.ok, "\n".join(result.mismatch_lines())
     assert result.layers[0].rf.checked > 0 and result.layers[6].rf.checked > 0
 
 

@@ -19,8 +19,22 @@ Counts cover the whole batch; the engine divides by the batch size to compare wi
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
+from typing import Union
 
+# The backend's own list of kinds (the analyzer's is rfcalc.report.FLOP_KINDS: kept apart on purpose).
 OP_KINDS = ("mac", "add", "mul", "div", "cmp", "exp")
+Count = Union[int, Fraction]  # per sample: a fraction when a kernel did per-batch work
+
+
+def per_sample(count: int, batch: int) -> Count:
+    """A whole-batch count per sample (a fraction if the kernel did per-batch work)."""
+    return exact(Fraction(count, batch))
+
+
+def exact(value: Count) -> Count:
+    """An integral fraction as an int; any other count unchanged."""
+    return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
 class OpCounter:

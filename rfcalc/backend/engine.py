@@ -11,12 +11,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..errors import RfcalcError, SpecError
+from ..report import flops_by_kind
 from ..spec import INPUT, Spec, layer_label
-from .counting import OpCounter
+from .counting import Count, OpCounter, exact, per_sample
 from .geometry import KernelError
 from .registry import Kernel, Params, bind
 from .window import CHUNK_BYTES
-
 
 
 class MemoryLimitError(RfcalcError):
@@ -43,8 +43,9 @@ class Weights:
 
 
 @dataclass
-class LayerMeasure:
-    """What running one layer measured (operation counts cover the whole batch)."""
+class MeasuredLayer:
+    """What running one layer measured, under the field names of the analyzer's LayerResult (counts
+    per sample, as the analyzer's; `overhead` and `ops` keep the whole batch's raw counts)."""
 
     index: int
     name: str
@@ -53,22 +54,61 @@ class LayerMeasure:
     params: int
     trainable_params: int
     buffers: int
-    ops: Counter
+    ops: Counter  # core operations of the whole batch by kind ('mac': multiply-accumulates)
     overhead: dict[str, Counter]
-    output_elements: int  # batch included
     activation_bytes: int
     seconds: float
+    batch: int
+
+    @property
+    def macs(self) -> Count:
+        """Multiply-accumulates per sample."""
+        return per_sample(self.ops.get("mac", 0), self.batch)
+
+    @property
+    def flops_by_kind(self) -> dict[str, Count]:
+        """FLOPs per sample by kind, by the report's rule (2 per multiply-accumulate)."""
+        return flops_by_kind(self.macs, {kind: per_sample(n, self.batch) for kind, n in self.ops.items()
+                                         if kind != "mac" and n})
+
+    @property
+    def flops(self) -> Count:
+        """All FLOPs per sample."""
+        return exact(sum(self.flops_by_kind.values()))
 
 
 @dataclass
 class Run:
     """A forward pass: per-layer measures, and the tensors kept (when asked)."""
 
-    measures: list[LayerMeasure]
+    measures: list[MeasuredLayer]
     batch: int
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
     peak_bytes: int = 0  # largest total of live tensors (spec dtype), each freed after its last consumer
+
+    @property
+    def totals(self) -> "MeasuredTotals":
+        """Network sums of what was measured."""
+        return MeasuredTotals(
+            params=sum(m.params for m in self.measures),
+            trainable_params=sum(m.trainable_params for m in self.measures),
+            buffers=sum(m.buffers for m in self.measures), macs=exact(sum(m.macs for m in self.measures)),
+            flops=exact(sum(m.flops for m in self.measures)),
+            activation_bytes=sum(m.activation_bytes for m in self.measures), peak_activation_bytes=self.peak_bytes)
+
+
+@dataclass(frozen=True)
+class MeasuredTotals:
+    """Network sums measured, under the field names of the analyzer's Totals."""
+
+    params: int
+    trainable_params: int
+    buffers: int
+    macs: Count
+    flops: Count
+    activation_bytes: int
+    peak_activation_bytes: int
 
 
 class Network:
@@ -191,10 +231,11 @@ class Network:
                 raise RfcalcError(f"internal error: layer '{node.name}' produced shape {list(shape)}, its kernel "
                                   f"planned {list(kernel.out_shape)}")
             own = sum(a.size for a in weights.params[node.name].values())
-            measures.append(LayerMeasure(
-                node.index, node.name, node.layer.type, shape, own, own if node.trainable else 0,
-                sum(a.size for a in weights.buffers[node.name].values()), ops.core, ops.overhead,
-                y.size, y.size * item, seconds))
+            measures.append(MeasuredLayer(
+                index=node.index, name=node.name, type=node.layer.type, output_shape=shape, params=own,
+                trainable_params=own if node.trainable else 0,
+                buffers=sum(a.size for a in weights.buffers[node.name].values()), ops=ops.core,
+                overhead=ops.overhead, activation_bytes=y.size * item, seconds=seconds, batch=self.batch))
             tensors[node.name] = y
             live += y.size * item
             peak = max(peak, live)

@@ -7,7 +7,8 @@ same weights, ReLU passes gradient where its input was positive, max pooling rou
 window's maximum). The seed gradient is 1 at the centre position of the chosen layer, every channel
 and every sample; the picture sums |gradient| over input channels and samples.
 
-The theoretical receptive field (the analyzer's set for that unit) is drawn over it. Every nonzero
+The theoretical receptive field (the analyzer's set for that unit, given by the caller: the backend
+does not use the analyzer's formulas) is drawn over it. Every nonzero
 gradient must lie inside it; how little of it carries most of the gradient is the point of the picture.
 """
 from __future__ import annotations
@@ -16,12 +17,11 @@ import base64
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
-from ..analyzer import analyze
-from ..errors import RfcalcError, UsageError
+from ..errors import UsageError
 from ..spec import Spec
 from .engine import Network
 
@@ -79,9 +79,10 @@ class ERFResult:
         return lines
 
 
-def effective_rf(spec: Spec, layer: Optional[str] = None, samples: int = 4, seed: int = 0,
-                 max_memory: int = 2 << 30) -> ERFResult:
-    """Average |d y_centre / d x| over `samples` random draws of weights and input."""
+def effective_rf(spec: Spec, theoretical_box: Callable[[str, tuple[int, ...]], Box], layer: Optional[str] = None,
+                 samples: int = 4, seed: int = 0, max_memory: int = 2 << 30) -> ERFResult:
+    """Average |d y_centre / d x| over `samples` random draws of weights and input; `theoretical_box(layer,
+    unit)` is the box the unit is claimed to see."""
     if len(spec.input.shape) < 2:
         raise UsageError("the effective receptive field needs an input with spatial axes")
     network = Network(spec)
@@ -112,18 +113,7 @@ def effective_rf(spec: Spec, layer: Optional[str] = None, samples: int = 4, seed
         grad[(slice(None),) + unit + (slice(None),)] = 1.0
         g = network.backward(weights, run, {target.name: grad})
         total += np.abs(g).sum(axis=(0, g.ndim - 1))
-    fields = next(r for r in analyze(spec).layers if r.name == target.name).fields
-    if fields is None:
-        box = tuple((0, n - 1) for n in spec.input.shape[1:])
-    else:
-        box = []
-        for field, o in zip(fields, unit):
-            seen = field.sees(o)
-            if not seen:
-                raise RfcalcError(f"unit {list(unit)} of '{target.name}' sees no input pixel")
-            box.append((seen[0][0], seen[-1][1]))
-        box = tuple(box)
-    return ERFResult(spec.name, target.name, unit, total / samples, box, samples)
+    return ERFResult(spec.name, target.name, unit, total / samples, theoretical_box(target.name, unit), samples)
 
 
 # -- pictures ------------------------------------------------------------------------------------

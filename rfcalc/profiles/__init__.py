@@ -78,7 +78,7 @@ def profile_counts(report: "Report", spec: "Spec", name: str) -> "list[Count]":
 
 def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -> "Report":
     """The report with MACs and FLOPs counted under profile `name`; everything else unchanged."""
-    from ..report import Convention, sum_ops
+    from ..report import Convention, sum_flops_by_kind
 
     if name == DEFAULT_PROFILE:
         return report
@@ -86,9 +86,10 @@ def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -
     layers = []
     for result, count in zip(report.layers, profile_counts(report, spec, name)):
         note = (replace(count.note, layer=result.name, location=result.location),) if count.note else ()
-        layers.append(replace(result, macs=count.macs, ops=dict(count.flops), findings=result.findings + note))
-    ops = sum_ops(layers)
-    totals = replace(report.totals, macs=sum(layer.macs for layer in layers), flops=sum(ops.values()), ops=ops)
+        layers.append(replace(result, macs=count.macs, flops_by_kind=dict(count.flops), findings=result.findings + note))
+    by_kind = sum_flops_by_kind(layers)
+    totals = replace(report.totals, macs=sum(layer.macs for layer in layers), flops=sum(by_kind.values()),
+                     flops_by_kind=by_kind)
     conventions = tuple(c for c in report.conventions if c.id not in REPLACED_CONVENTIONS) + (
         Convention(f"{profile.name}-profile", f"profile {profile.name} ({profile.title}): {profile.compare}"),
         *profile.conventions,

@@ -82,7 +82,7 @@ def mac_count(**parts: int) -> Count:
 
 def own_count(view: LayerView) -> Count:
     """rfcalc's own count of the layer."""
-    return Count(view.result.macs, tuple(view.result.ops.items()))
+    return Count(view.result.macs, tuple(view.result.flops_by_kind.items()))
 
 
 Rule = Callable[[LayerView], Count]
