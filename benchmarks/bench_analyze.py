@@ -11,9 +11,7 @@ import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 
 def median_wall(command: list[str], runs: int) -> float:

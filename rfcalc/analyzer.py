@@ -76,7 +76,8 @@ def analyze(spec: Spec) -> Report:
         results.append(LayerResult(
             index=node.index, name=node.name, type=node.layer.type, inputs=node.inputs,
             output_shape=facts.output_shape, rf=rf, params=params, trainable_params=params if node.trainable else 0,
-            buffers=facts.buffers if not node.share_params_with else 0, macs=facts.macs, flops_by_kind=flops_by_kind(facts.macs, facts.ops),
+            buffers=facts.buffers if not node.share_params_with else 0, macs=facts.macs,
+            flops_by_kind=flops_by_kind(facts.macs, facts.ops),
             activation_bytes=prod(facts.output_shape) * element_bytes, findings=_located(findings, node),
             location=node.location, fields=fields, terms=state.exact_terms() if fields is not None else None,
             boxes=boxes, windows=facts.windows))

@@ -65,7 +65,7 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
     else:
         console = make_console()
         for report in reports:
-            render.render_table(report, selected, console)
+            render.print_report_table(report, selected, console)
     if strict:
         located = [(f.location, f"layer '{f.layer}': {f.message()}") for r in reports for layer in r.layers
                    for f in layer.findings if f.is_warning]

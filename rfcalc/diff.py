@@ -215,7 +215,7 @@ def render_markdown(old_report, new_report, rows: list[LayerDiff], show_all: boo
     return "\n".join(lines) + "\n"
 
 
-def render_table(old_report, new_report, rows: list[LayerDiff], show_all: bool, console) -> None:
+def print_diff_table(old_report, new_report, rows: list[LayerDiff], show_all: bool, console) -> None:
     """Rich tables: changed layers, then totals."""
     from rich.table import Table
 
@@ -272,4 +272,4 @@ def diff(old, new, input_size, batch, dtype, profile, fmt, show_all):
     elif fmt == "markdown":
         click.echo(render_markdown(old_report, new_report, rows, show_all), nl=False)
     else:
-        render_table(old_report, new_report, rows, show_all, make_console())
+        print_diff_table(old_report, new_report, rows, show_all, make_console())

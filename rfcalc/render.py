@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from .columns import COLUMNS, Column
 from .findings import to_json as finding_json
 from .report import SCHEMA_VERSION, AxisRF, LayerResult, Report
-from .units import format_bytes, format_count, format_fraction
+from .units import format_bytes, format_count
 
 
 
@@ -121,7 +121,7 @@ def render_markdown(reports: Sequence[Report], columns: list[Column]) -> str:
     return "\n".join(parts)
 
 
-def render_table(report: Report, columns: list[Column], console) -> None:
+def print_report_table(report: Report, columns: list[Column], console) -> None:
     """A rich table with a summary panel and the warnings, printed to `console`."""
     from rich.panel import Panel
     from rich.table import Table

@@ -125,7 +125,7 @@ def test_rf_arithmetic_example():
 # 003: "r_L = [1 + L(H_K - 1)] x [1 + L(W_K - 1)]": it grows linearly with the number of layers.
 @pytest.mark.parametrize("depth", [1, 2, 5, 10])
 def test_rf_grows_linearly(depth):
-    report = analyze_yaml(sequential([1, 64, 48], *[f"{{type: conv2d, out_channels: 1, kernel_size: [5, 3]}}"] * depth))
+    report = analyze_yaml(sequential([1, 64, 48], *["{type: conv2d, out_channels: 1, kernel_size: [5, 3]}"] * depth))
     assert [a.size for a in report.layers[-1].rf] == [1 + depth * 4, 1 + depth * 2]
 
 

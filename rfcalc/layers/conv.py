@@ -74,16 +74,16 @@ class ChannelMixing(WindowedLayer):
                              f"and out_channels ({self.out_channels})")
         return c_in
 
-    def geometry(self, inputs: list[Shape]) -> "Geometry":
+    def plan(self, inputs: list[Shape]) -> "WindowPlan":
         """Checked input channels, windows and the window facts (output shape, maps, drops)."""
         shape = inputs[0]
         c_in = self.channels(shape)
         windows = self.windows(shape)
-        return Geometry(c_in, windows, self.windowed_facts(shape, self.out_channels, windows))
+        return WindowPlan(c_in, windows, self.windowed_facts(shape, self.out_channels, windows))
 
 
 @dataclass(frozen=True)
-class Geometry:
+class WindowPlan:
     """What a window layer's cost rules need: input channels, windows, and the facts without costs."""
 
     c_in: int
@@ -119,7 +119,7 @@ class Conv(ChannelMixing):
     family: ClassVar = Family.CONV
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        g = self.geometry(inputs)
+        g = self.plan(inputs)
         per_output = (g.c_in // self.groups) * g.taps
         return g.with_costs(params=self.out_channels * per_output + self.out_channels * self.bias,
                             macs=g.outputs * per_output, adds=g.outputs * self.bias)
@@ -209,7 +209,7 @@ class SeparableConv(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        g = self.geometry(inputs)
+        g = self.plan(inputs)
         mid = g.c_in * self.depth_multiplier
         per_position = mid * g.taps + mid * self.out_channels
         return g.with_costs(params=per_position + self.out_channels * self.bias,
@@ -226,7 +226,7 @@ class SpatiallySeparableConv(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        g = self.geometry(inputs)
+        g = self.plan(inputs)
         params, macs, sizes, channels = 0, 0, list(inputs[0][1:]), g.c_in
         for axis, w in enumerate(g.windows):  # one 1-D conv per axis, each shrinking its own axis
             sizes[axis] = g.facts.output_shape[1 + axis]
@@ -246,7 +246,7 @@ class LocallyConnected(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        g = self.geometry(inputs)
+        g = self.plan(inputs)
         return g.with_costs(params=g.outputs * (g.c_in * g.taps + self.bias),
                             macs=g.outputs * g.c_in * g.taps, adds=g.outputs * self.bias)
 
@@ -262,7 +262,7 @@ class TiledConv(ChannelMixing):
     groups: Literal[1] = 1
 
     def facts(self, inputs: list[Shape]) -> LayerFacts:
-        g = self.geometry(inputs)
+        g = self.plan(inputs)
         tile_sizes = per_axis(self.tile_size, len(g.windows), "tile_size")
         if min(tile_sizes) < 1:
             raise LayerError(f"tile_size must be positive; got {self.tile_size}")

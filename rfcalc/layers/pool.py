@@ -7,7 +7,7 @@ from fractions import Fraction
 from math import prod
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat
 
 from ..axis import MAX_PHASES, AxisMap, explicit_map
 from .base import Family, IntOrList, LayerError, LayerFacts, LayerModel, Shape, Window, nonzero, per_axis

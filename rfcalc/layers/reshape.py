@@ -7,7 +7,7 @@ from typing import ClassVar, Literal, Optional, Union
 
 from pydantic import Field, PositiveInt, model_validator
 
-from ..axis import IDENTITY, AxisMap, merge_intervals, window_map
+from ..axis import IDENTITY, AxisMap, window_map
 from .base import Family, IntOrList, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts, resolve_padding
 from .pool import ratio_map
 

@@ -86,7 +86,8 @@ def apply_profile(report: "Report", spec: "Spec", name: str = DEFAULT_PROFILE) -
     layers = []
     for result, count in zip(report.layers, profile_counts(report, spec, name)):
         note = (replace(count.note, layer=result.name, location=result.location),) if count.note else ()
-        layers.append(replace(result, macs=count.macs, flops_by_kind=dict(count.flops), findings=result.findings + note))
+        layers.append(replace(result, macs=count.macs, flops_by_kind=dict(count.flops),
+                              findings=result.findings + note))
     by_kind = sum_flops_by_kind(layers)
     totals = replace(report.totals, macs=sum(layer.macs for layer in layers), flops=sum(by_kind.values()),
                      flops_by_kind=by_kind)

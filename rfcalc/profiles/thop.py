@@ -10,7 +10,8 @@ from __future__ import annotations
 from math import prod
 
 from ..layers.base import Family
-from .base import ACTIVATIONS, CONVOLUTIONS, MERGES, MOVES, NO_TORCH, Convention, Count, LayerView, Profile, every, mac_count
+from .base import (ACTIVATIONS, CONVOLUTIONS, MERGES, MOVES, NO_TORCH, Convention, Count, LayerView, Profile, every,
+                   mac_count)
 from .rendition import torch_convs
 
 # thop's count_upsample / calculate_upsample: ops per output element by mode; modes outside

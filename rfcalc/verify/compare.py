@@ -120,7 +120,8 @@ class SpecVerification:
             label = f"#{layer.index} '{layer.name}' ({layer.type})"
             for name, check in layer.checks.items():
                 if not check.ok:
-                    lines.append(f"{label}: {name}: measured {_plain(check.measured)}, analyzed {_plain(check.analyzed)}")
+                    lines.append(f"{label}: {name}: measured {_plain(check.measured)}, "
+                                 f"analyzed {_plain(check.analyzed)}")
             if layer.rf is not None and not layer.rf.ok:
                 lines.append(f"{label}: receptive field differs at {layer.rf.mismatch_count} of {layer.rf.checked} "
                              f"positions checked")
