@@ -12,7 +12,7 @@ from .errors import RfcalcError, StrictWarningError, UsageError
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
 LAZY_COMMANDS: dict[str, str] = {
-    "check": "rfcalc.budgets:check",
+    "check": "rfcalc.check.command:check",
     "diff": "rfcalc.diff:diff",
     "sizes": "rfcalc.sizes:sizes",
     "verify": "rfcalc.verify:verify",

@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rfcalc.budgets import KINDS, Budget, annotation, annotations, SpecResult, check_budget
+from rfcalc.check.budgets import KINDS, Budget
+from rfcalc.check.outputs import annotation, annotations
+from rfcalc.check.results import SpecResult, check_budget
 from rfcalc.errors import Location
 
 # 3x32x32 -> conv 8 out, 3x3, pad 1 (params 8 x 3 x 9 + 8 = 224; MACs 8 x 32 x 32 x 27 = 221,184;
