@@ -7,9 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rfcalc.check.budgets import KINDS, Budget
+from rfcalc.check.budgets import Budgets
 from rfcalc.check.outputs import annotation, annotations
 from rfcalc.check.results import SpecResult, check_budget
+from rfcalc.check.sources import Budget
 from rfcalc.errors import Location
 
 # 3x32x32 -> conv 8 out, 3x3, pad 1 (params 8 x 3 x 9 + 8 = 224; MACs 8 x 32 x 32 x 27 = 221,184;
@@ -340,6 +341,7 @@ def test_annotations_capped_at_10_per_type():
 
 
 def test_every_flag_has_a_budget_kind():
+    KINDS = Budgets.model_fields
     assert {"max_params", "max_trainable_params", "max_macs", "max_flops", "max_activation_memory",
             "max_peak_memory", "max_param_memory", "min_rf", "max_rf", "output_shape", "no_warnings"} <= set(KINDS)
 

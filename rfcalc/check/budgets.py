@@ -1,168 +1,113 @@
-"""The budget kinds: how each budget's limit is read, its actual value taken and the two compared."""
+"""The budgets a spec can be held to: one pydantic model, a field per budget, each carrying its rule."""
 from __future__ import annotations
 
-import difflib
+import copy
+import operator
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from functools import cache
+from typing import Annotated, Any, Callable, Optional
 
-from ..cli import parse_size
-from ..errors import Location, SpecError, UsageError
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import core_schema
+
+from ..errors import UsageError
 from ..profiles import PROFILE_NAMES
-from ..units import MAX_QUANTITY, format_bytes, format_count, parse_bytes, parse_count
-
-
-def _parse_axes(value: Any) -> tuple[int, ...]:
-    """200, '200x180', '200,180' or [200, 180] -> positive ints (at most 2**63 each)."""
-    expected = f"expected a size like 200, 200x180 or [200, 180]; got {value!r}"
-    if isinstance(value, bool):
-        raise ValueError(expected)
-    if isinstance(value, int):
-        parts = [value]
-    elif isinstance(value, str):
-        # The text form is --input-size's (cli.parse_size); its message names --input-size, so it is
-        # replaced by one that fits a budget.
-        try:
-            parts = parse_size(value)
-        except UsageError:
-            raise ValueError(f"expected positive sizes like 200 or 200x180; got {value!r}") from None
-    elif isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        parts = list(value)
-    else:
-        raise ValueError(expected)
-    if min(parts) < 1:
-        raise ValueError(f"sizes must be positive; got {value!r}")
-    if max(parts) > MAX_QUANTITY:
-        raise ValueError(f"sizes must be at most 2**63; got {max(parts)}")
-    return tuple(parts)
-
-
-def _parse_flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false; got {value!r}")
-    return value
-
-
-def _parse_profile(value: Any) -> str:
-    if value not in PROFILE_NAMES:
-        raise ValueError(f"unknown profile {value!r}; profiles are: {', '.join(PROFILE_NAMES)}")
-    return value
-
-
-def _last_rf(report, pick: Callable) -> tuple[int, ...]:
-    return tuple(pick(r) for r in report.layers[-1].rf) if report.layers else ()
-
-
-def _axes_text(values) -> str:
-    return "x".join(str(v) for v in values) if values else "-"
+from .findings import warning_count
+from .limits import AT_LEAST, AT_MOST, AXES, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, SHAPE, LimitKind, Setting, Unit
 
 
 @dataclass(frozen=True)
-class BudgetKind:
-    """One kind of budget: how to read its limit, take the actual value and compare them."""
+class BudgetRule:
+    """What a budget field means: its unit, its kind of limit (None: a setting, not a check), the label
+    its messages use and how its actual value is read from a Report. Pydantic validates the field with it."""
 
-    key: str
+    unit: Unit
+    limit: Optional[LimitKind]
     label: str
-    direction: str  # "max", "min", "equal" or "none" (profile: a setting, not a check)
-    parse: Callable[[Any], Any]
     actual: Optional[Callable[[Any], Any]] = None
-    human: Callable[[Any], str] = str
-    raw: Callable[[Any], Any] = lambda v: v
 
-
-def _count_kind(key, label, attribute):
-    return BudgetKind(key, label, "max", parse_count, lambda r: getattr(r.totals, attribute), format_count)
-
-
-def _bytes_kind(key, label, attribute):
-    return BudgetKind(key, label, "max", parse_bytes, lambda r: getattr(r.totals, attribute), format_bytes)
-
-
-KINDS: dict[str, BudgetKind] = {k.key: k for k in (
-    _count_kind("max_params", "params", "params"),
-    _count_kind("max_trainable_params", "trainable params", "trainable_params"),
-    _count_kind("max_macs", "MACs", "macs"),
-    _count_kind("max_flops", "FLOPs", "flops"),
-    _bytes_kind("max_activation_memory", "activation memory", "activation_bytes"),
-    _bytes_kind("max_peak_memory", "peak memory", "peak_activation_bytes"),
-    _bytes_kind("max_param_memory", "param memory", "param_bytes"),
-    BudgetKind("min_rf", "RF (min)", "min", _parse_axes, lambda r: _last_rf(r, lambda a: a.size_min),
-               _axes_text, list),
-    BudgetKind("max_rf", "RF (max)", "max", _parse_axes, lambda r: _last_rf(r, lambda a: a.size_max),
-               _axes_text, list),
-    BudgetKind("output_shape", "output shape", "equal", _parse_axes,
-               lambda r: tuple(r.layers[-1].output_shape) if r.layers else (), _axes_text, list),
-    BudgetKind("no_warnings", "warnings", "max", _parse_flag, lambda r: len(r.all_warnings()),
-               lambda v: str(v)),
-    BudgetKind("profile", "profile", "none", _parse_profile),
-)}
-
-
-@dataclass(frozen=True)
-class Budget:
-    """One limit, where it came from (spec / file / flag) and its place in a YAML file."""
-
-    key: str
-    limit: Any
-    source: str
-    location: Optional[Location] = None
-
-    @property
-    def kind(self) -> BudgetKind:
-        """The kind of budget."""
-        return KINDS[self.key]
-
-    def limit_text(self) -> str:
-        """The limit for humans."""
-        if self.key == "no_warnings":
-            return "0"
-        return self.kind.human(self.limit)
-
-
-def _suggest(word: str) -> str:
-    close = difflib.get_close_matches(word.replace("-", "_"), list(KINDS), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else f" (budgets are: {', '.join(KINDS)})"
-
-
-def parse_budgets(mapping: Any, source: str, where: Location) -> dict[str, Budget]:
-    """Validate a budgets mapping (a SourceMap from YAML, or a dict of flag values) into Budgets."""
-    from ..yamlsource import location_of
-
-    if mapping is None:
-        return {}
-    if not isinstance(mapping, dict):
-        raise SpecError(f"budgets must be a mapping of budget: limit (e.g. max_params: 5M); got {mapping!r}",
-                        location_of(mapping) or where)
-    budgets = {}
-    for key, value in mapping.items():
-        at = location_of(mapping, (key,)) or where
-        if key not in KINDS:
-            raise SpecError(f"unknown budget '{key}'" + _suggest(str(key)), at)
+    def validate(self, value: Any) -> Any:
+        """The value parsed by the unit; what is wrong with it as a ValueError."""
         try:
-            limit = KINDS[key].parse(value)
-        except (ValueError, UsageError) as exc:
-            raise SpecError(f"budget {key}: {exc}", at) from None
-        if key == "no_warnings" and not limit:
-            continue
-        budgets[key] = Budget(key, limit, source, at if source != "flag" else None)
-    return budgets
+            return self.unit.parse(value)
+        except UsageError as exc:  # units.py's parsers speak to the command line
+            raise ValueError(str(exc)) from None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.validate)
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return copy.deepcopy(self.unit.json_schema)
 
 
-def load_budget_file(path: str) -> dict[str, Budget]:
-    """Budgets from a YAML budget file: a mapping at the top level, or under `budgets:`."""
-    from ..yamlsource import load_yaml
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the budget file: {exc}", Location(path)) from None
-    raw = load_yaml(text, path)
-    if isinstance(raw, dict) and set(raw) == {"budgets"}:
-        raw = raw["budgets"]
-    return parse_budgets(raw, "file", Location(path, 1, 1))
+def _total(attribute: str) -> Callable[[Any], int]:
+    """Reads one of the report's totals."""
+    return operator.attrgetter(f"totals.{attribute}")
 
 
-def spec_budgets(spec) -> dict[str, Budget]:
-    """Budgets from the spec's own `budgets:` section, with their lines in the spec file."""
-    raw = spec.raw.get("budgets") if isinstance(spec.raw, dict) else spec.budgets
-    return parse_budgets(raw, "spec", Location(spec.source))
+def last_rf_min(report) -> tuple[int, ...]:
+    """The smallest receptive field of the last layer, per axis."""
+    return tuple(axis.size_min for axis in report.layers[-1].rf) if report.layers else ()
+
+
+def last_rf_max(report) -> tuple[int, ...]:
+    """The largest receptive field of the last layer, per axis."""
+    return tuple(axis.size_max for axis in report.layers[-1].rf) if report.layers else ()
+
+
+def last_output_shape(report) -> tuple[int, ...]:
+    """The output shape of the last layer, channels first."""
+    return tuple(report.layers[-1].output_shape) if report.layers else ()
+
+
+def _absent_is_no_budget(schema: dict[str, Any]) -> None:
+    """A budget left out is no budget: the schema names no default (pydantic would say null)."""
+    for prop in schema["properties"].values():
+        prop.pop("default", None)
+
+
+class Budgets(BaseModel):
+    """Budgets a network must keep: a spec's `budgets:` section, a budget file (at the top level or under
+    `budgets:`) and `rfcalc check`'s flags (the same names with dashes) all use these keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_absent_is_no_budget)
+
+    max_params: Annotated[Optional[int], BudgetRule(COUNT, AT_MOST, "params", _total("params"))] = Field(
+        None, description="Most parameters, e.g. 5M or 25_557_032.")
+    max_trainable_params: Annotated[Optional[int], BudgetRule(
+        COUNT, AT_MOST, "trainable params", _total("trainable_params"))] = Field(
+        None, description="Most trainable parameters.")
+    max_macs: Annotated[Optional[int], BudgetRule(COUNT, AT_MOST, "MACs", _total("macs"))] = Field(
+        None, description="Most multiply-accumulates, e.g. 4.2G.")
+    max_flops: Annotated[Optional[int], BudgetRule(COUNT, AT_MOST, "FLOPs", _total("flops"))] = Field(
+        None, description="Most FLOPs, e.g. 9G.")
+    max_activation_memory: Annotated[Optional[int], BudgetRule(
+        BYTES, AT_MOST, "activation memory", _total("activation_bytes"))] = Field(
+        None, description="Most activation memory (sum of all outputs), e.g. 200MiB.")
+    max_peak_memory: Annotated[Optional[int], BudgetRule(
+        BYTES, AT_MOST, "peak memory", _total("peak_activation_bytes"))] = Field(
+        None, description="Most live activation memory at once (inference), e.g. 50MiB.")
+    max_param_memory: Annotated[Optional[int], BudgetRule(
+        BYTES, AT_MOST, "param memory", _total("param_bytes"))] = Field(
+        None, description="Most parameter + buffer memory, e.g. 100MB.")
+    min_rf: Annotated[Optional[tuple[int, ...]], BudgetRule(AXES, AT_LEAST, "RF (min)", last_rf_min)] = Field(
+        None, description="Smallest receptive field of the last layer: 200 (all axes) or 200x180.")
+    max_rf: Annotated[Optional[tuple[int, ...]], BudgetRule(AXES, AT_MOST, "RF (max)", last_rf_max)] = Field(
+        None, description="Largest receptive field of the last layer: 500 or 500x400.")
+    output_shape: Annotated[Optional[tuple[int, ...]], BudgetRule(
+        SHAPE, EQUALS, "output shape", last_output_shape)] = Field(
+        None, description="Exact output shape, channels first: 1000 or 2x256x256.")
+    no_warnings: Annotated[Optional[bool], BudgetRule(FLAG, NO_FINDINGS, "warning", warning_count)] = Field(
+        None, description="Fail when the analysis gives any warning.")
+    profile: Annotated[Optional[str], BudgetRule(Setting("profile", PROFILE_NAMES), None, "profile")] = Field(
+        None, description="Counting profile for MACs/FLOPs (default: the budget's `profile:`, else rfcalc).")
+
+
+BUDGET_NAMES: tuple[str, ...] = tuple(Budgets.model_fields)
+
+
+@cache
+def budget_rule(name: str) -> BudgetRule:
+    """The rule of one budget field."""
+    return next(m for m in Budgets.model_fields[name].metadata if isinstance(m, BudgetRule))
+

@@ -44,7 +44,7 @@ def print_budget_table(results: list[SpecResult], console) -> None:
             verdict = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
             where = budget.source if budget.location is None or budget.location.line is None else \
                 f"{budget.source} (line {budget.location.line})"
-            table.add_row(budget.key, budget.limit_text(), budget.kind.human(check.actual), margin, verdict, where)
+            table.add_row(budget.name, budget.limit_text(), check.actual_text(), margin, verdict, where)
         console.print(table)
 
 
@@ -61,9 +61,8 @@ def results_to_dict(results: list[SpecResult]) -> dict:
             "spec": r.name, "source": r.source, "status": r.status, "profile": r.profile,
             "error": r.error, "error_location": str(r.error_location) if r.error_location else None,
             "checks": [{
-                "budget": c.budget.key, "limit": c.budget.kind.raw(c.budget.limit) if c.budget.key != "no_warnings" else 0,
-                "actual": c.budget.kind.raw(c.actual), "margin_percent": c.margin, "passed": c.passed,
-                "message": c.message, "source": c.budget.source,
+                "budget": c.budget.name, "limit": c.budget.limit_raw(), "actual": c.actual_raw(),
+                "margin_percent": c.margin, "passed": c.passed, "message": c.message, "source": c.budget.source,
                 "location": str(c.budget.location) if c.budget.location else None,
             } for c in r.checks],
         } for r in results],
@@ -89,7 +88,7 @@ def junit_xml(results: list[SpecResult]) -> str:
             continue
         for check in cases:
             budget = check.budget
-            case = ET.SubElement(suite, "testcase", classname=f"rfcalc.{r.name}", name=budget.key,
+            case = ET.SubElement(suite, "testcase", classname=f"rfcalc.{r.name}", name=budget.name,
                                  file=(budget.location.file if budget.location else r.source))
             if budget.location is not None and budget.location.line is not None:
                 case.set("line", str(budget.location.line))
@@ -136,7 +135,7 @@ def annotations(results: list[SpecResult], cap: int = ANNOTATION_CAP) -> list[st
         for check in r.checks:
             if not check.passed:
                 errors.append((f"{r.name}: {check.message}", check.budget.location or Location(r.source),
-                               f"rfcalc budget {check.budget.key}"))
+                               f"rfcalc budget {check.budget.name}"))
         for text, location in r.warnings:
             warnings.append((f"{r.name}: {text}", location or Location(r.source), "rfcalc warning"))
     lines = []

@@ -1,4 +1,4 @@
-"""Checking specs: each budget compared with the analysis, one result per spec."""
+"""Checking specs: each budget compared with the analysis (a BudgetCheck), one SpecResult per spec."""
 from __future__ import annotations
 
 import glob
@@ -9,7 +9,8 @@ from typing import Any, Optional
 from ..cli import load_specs
 from ..errors import Location, RfcalcError, SpecError, UsageError
 from ..profiles import DEFAULT_PROFILE
-from .budgets import Budget, spec_budgets
+from .findings import located_warnings
+from .sources import Budget, merge_budgets, spec_budgets
 
 
 @dataclass(frozen=True)
@@ -21,55 +22,25 @@ class BudgetCheck:
     passed: bool
     margin: Optional[float]  # percent of the limit left (negative: exceeded); None when not a number
 
+    def actual_text(self) -> str:
+        """The actual value for people."""
+        return self.budget.rule.unit.human(self.actual)
+
+    def actual_raw(self) -> Any:
+        """The actual value for the JSON document."""
+        return self.budget.rule.unit.raw(self.actual)
+
     @property
     def message(self) -> str:
         """One line saying what happened."""
-        kind, budget = self.budget.kind, self.budget
-        actual = kind.human(self.actual)
-        if self.passed and budget.key == "no_warnings":
-            return "no warnings"
-        if self.passed:
-            return f"{kind.label} {actual} within {budget.key} {budget.limit_text()}"
-        if budget.key == "no_warnings":
-            return f"{self.actual} warning(s) where no_warnings demands none"
-        if kind.direction == "equal":
-            return f"output shape {actual} is not the required {budget.limit_text()}"
-        word = "exceeds" if kind.direction == "max" else "is below"
-        margin = f" ({self.margin:+.1f}%)" if self.margin is not None else ""
-        return f"{kind.label} {actual} {word} {budget.key} {budget.limit_text()}{margin}"
-
-
-def _expand_axes(limit: tuple[int, ...], actual: tuple[int, ...], budget: Budget) -> tuple[int, ...]:
-    if len(limit) == 1:
-        return limit * len(actual)
-    if len(limit) != len(actual):
-        raise SpecError(f"budget {budget.key} gives {len(limit)} sizes; the network has {len(actual)} "
-                        f"spatial axes", budget.location or Location())
-    return limit
-
-
-def _margin(limit: int, actual: int, direction: str) -> Optional[float]:
-    if limit == 0:
-        return None
-    # int / int: Python divides exactly and rounds once, so no operand is converted to float first.
-    return 100 * ((limit - actual) if direction == "max" else (actual - limit)) / limit
+        return self.budget.rule.limit.message(self)
 
 
 def check_budget(budget: Budget, report) -> BudgetCheck:
     """Compare one budget with a report."""
-    kind = budget.kind
-    actual = kind.actual(report)
-    if budget.key == "no_warnings":
-        return BudgetCheck(budget, actual, actual == 0, None)
-    if kind.direction == "equal":
-        return BudgetCheck(budget, actual, tuple(actual) == tuple(budget.limit), None)
-    if budget.key in ("min_rf", "max_rf"):
-        limit = _expand_axes(budget.limit, actual, budget)
-        margins = [_margin(lim, act, kind.direction) for lim, act in zip(limit, actual)]
-        ok = all((act >= lim) if kind.direction == "min" else (act <= lim) for lim, act in zip(limit, actual))
-        return BudgetCheck(budget, actual, ok, min((m for m in margins if m is not None), default=None))
-    ok = actual <= budget.limit
-    return BudgetCheck(budget, actual, ok, _margin(budget.limit, actual, "max"))
+    actual = budget.rule.actual(report)
+    passed, margin = budget.rule.limit.verdict(budget, actual)
+    return BudgetCheck(budget, actual, passed, margin)
 
 
 @dataclass
@@ -106,22 +77,19 @@ def expand_sources(patterns) -> list[str]:
     return list(dict.fromkeys(sources))
 
 
-def check_spec(source: str, shared: dict[str, Budget], profile: Optional[str],
-               overrides: tuple = (None, None, None)) -> SpecResult:
-    """Load, analyze and check one spec against its own budgets merged with the shared ones."""
+def check_spec(source: str, shared: dict[str, Budget], overrides: tuple = (None, None, None)) -> SpecResult:
+    """Load, analyze and check one spec against its own budgets merged with the shared ones (file, flags)."""
     from ..profiles import analyze_profiled
 
     result = SpecResult(source, source)
     try:
         spec = load_specs([source], *overrides)[0]
         result.name = spec.name
-        budgets = {**spec_budgets(spec), **shared}
-        chosen = profile or (budgets["profile"].limit if "profile" in budgets else DEFAULT_PROFILE)
-        result.profile = chosen
-        report = analyze_profiled(spec, chosen)
-        result.checks = [check_budget(b, report) for key, b in budgets.items() if key != "profile"]
-        result.warnings = [(w, None) for w in report.warnings] + [
-            (f"layer '{layer.name}': {w}", layer.location) for layer in report.layers for w in layer.warnings]
+        budgets = merge_budgets(spec_budgets(spec), shared)
+        result.profile = budgets["profile"].limit if "profile" in budgets else DEFAULT_PROFILE
+        report = analyze_profiled(spec, result.profile)
+        result.checks = [check_budget(b, report) for b in budgets.values() if b.rule.limit is not None]
+        result.warnings = located_warnings(report)
     except SpecError as exc:
         result.error, result.error_location = str(exc), exc.location
     except RfcalcError as exc:
