@@ -155,13 +155,18 @@ def zoo():
 
 
 @cli.command()
-def schema():
+@click.option("--budgets", is_flag=True, help="Print the JSON Schema of a budget file (rfcalc check --budget) "
+                                              "instead.")
+def schema(budgets):
     """Print the JSON Schema of the spec format (for editors' YAML language servers)."""
     import json
 
-    from .schema import spec_json_schema
+    if budgets:
+        from .check.budgets import budget_file_json_schema as json_schema
+    else:
+        from .schema import spec_json_schema as json_schema
 
-    click.echo(json.dumps(spec_json_schema(), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2))
 
 
 @cli.command()

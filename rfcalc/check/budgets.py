@@ -111,3 +111,11 @@ def budget_rule(name: str) -> BudgetRule:
     """The rule of one budget field."""
     return next(m for m in Budgets.model_fields[name].metadata if isinstance(m, BudgetRule))
 
+
+def budget_file_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a budget file: the budgets at the top level or under `budgets:`."""
+    ref = {"$ref": "#/$defs/Budgets"}
+    nested = {"type": "object", "properties": {"budgets": {"anyOf": [ref, {"type": "null"}]}},
+              "required": ["budgets"], "additionalProperties": False}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rfcalc budgets",
+            "anyOf": [ref, nested], "$defs": {"Budgets": Budgets.model_json_schema()}}
