@@ -10,7 +10,6 @@ from typing import Annotated, Any, Callable, Optional
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import core_schema
 
-from ..errors import UsageError
 from ..profiles import PROFILE_NAMES
 from .findings import warning_count
 from .limits import AT_LEAST, AT_MOST, AXES, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, SHAPE, LimitKind, Setting, Unit
@@ -26,15 +25,8 @@ class BudgetRule:
     label: str
     actual: Optional[Callable[[Any], Any]] = None
 
-    def validate(self, value: Any) -> Any:
-        """The value parsed by the unit; what is wrong with it as a ValueError."""
-        try:
-            return self.unit.parse(value)
-        except UsageError as exc:  # units.py's parsers speak to the command line
-            raise ValueError(str(exc)) from None
-
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(self.validate)
+        return core_schema.no_info_plain_validator_function(self.unit.parse)
 
     def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
         return copy.deepcopy(self.unit.json_schema)

@@ -23,7 +23,7 @@ class Unit:
     json_schema: dict[str, Any] = {}
 
     def parse(self, value: Any) -> Any:
-        """The value of a limit as written; a ValueError or UsageError says what is wrong with it."""
+        """The value of a limit as written; a ValueError says what is wrong with it."""
         raise NotImplementedError
 
     def human(self, value: Any) -> str:
@@ -53,7 +53,10 @@ class Quantity(Unit):
 
     def parse(self, value: Any) -> int:
         """A count or byte size: 5M, 100MiB, 2048."""
-        return self._parse(value)
+        try:
+            return self._parse(value)
+        except UsageError as exc:  # units.py's parsers speak to the command line
+            raise ValueError(str(exc)) from None
 
     def human(self, value: Any) -> str:
         """1.23M, 1.5 KiB."""
@@ -191,10 +194,6 @@ class _Bound(LimitKind):
 
     word = ""  # how a failure is said: "exceeds", "is below"
 
-    def holds(self, limit: int, actual: int) -> bool:
-        """Whether one actual value keeps the limit."""
-        raise NotImplementedError
-
     def left(self, limit: int, actual: int) -> int:
         """How much of the limit is left (negative: crossed)."""
         raise NotImplementedError
@@ -204,7 +203,7 @@ class _Bound(LimitKind):
         pairs = budget.rule.unit.pairs(budget.limit, actual, budget)
         # int / int: Python divides exactly and rounds once, so no operand is converted to float first.
         margins = [100 * self.left(limit, value) / limit for limit, value in pairs if limit != 0]
-        return all(self.holds(limit, value) for limit, value in pairs), min(margins, default=None)
+        return all(self.left(limit, value) >= 0 for limit, value in pairs), min(margins, default=None)
 
     def failure(self, check: BudgetCheck) -> str:
         """'params 224 exceeds max_params 200 (-12.0%)'."""
@@ -218,10 +217,6 @@ class AtMost(_Bound):
 
     word = "exceeds"
 
-    def holds(self, limit: int, actual: int) -> bool:
-        """actual <= limit."""
-        return actual <= limit
-
     def left(self, limit: int, actual: int) -> int:
         """limit - actual."""
         return limit - actual
@@ -231,10 +226,6 @@ class AtLeast(_Bound):
     """The actual value is at least the limit."""
 
     word = "is below"
-
-    def holds(self, limit: int, actual: int) -> bool:
-        """actual >= limit."""
-        return actual >= limit
 
     def left(self, limit: int, actual: int) -> int:
         """actual - limit."""

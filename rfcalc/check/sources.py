@@ -40,8 +40,9 @@ class Budget:
 
 def merge_budgets(*layers: dict[str, Budget]) -> dict[str, Budget]:
     """One budget per name, the sources taken in SOURCE_ORDER whatever the order of the layers given."""
+    budgets = sorted((b for layer in layers for b in layer.values()), key=lambda b: SOURCE_ORDER.index(b.source))
     merged: dict[str, Budget] = {}
-    for budget in sorted((b for layer in layers for b in layer.values()), key=lambda b: SOURCE_ORDER.index(b.source)):
+    for budget in budgets:
         merged[budget.name] = budget
     return merged
 
@@ -52,7 +53,7 @@ def _suggest(word: str) -> str:
 
 
 def _error_key(error: dict) -> Any:
-    """The key a pydantic error is about (a key that is not a string is named by its text; its input is the key)."""
+    """The key a pydantic error is about: for a key that is not a string, the input (the location has its text)."""
     return error["input"] if error["type"] == "invalid_key" else error["loc"][0]
 
 
@@ -78,15 +79,17 @@ def yaml_budgets(mapping: Any, source: str, where: Location) -> dict[str, Budget
     if not isinstance(mapping, dict):
         raise SpecError(f"budgets must be a mapping of budget: limit (e.g. max_params: 5M); got {mapping!r}",
                         location_of(mapping) or where)
+    def locate(key: Any) -> Location:
+        return location_of(mapping, (key,)) or where
+
     try:
         budgets = Budgets.model_validate(mapping)
     except ValidationError as exc:
         key, problem = _first_error(exc, mapping)
-        at = location_of(mapping, (key,)) or where
         if problem is None:
-            raise SpecError(f"unknown budget '{key}'" + _suggest(str(key)), at) from None
-        raise SpecError(f"budget {key}: {problem}", at) from None
-    return _layer(budgets, mapping, source, lambda key: location_of(mapping, (key,)) or where)
+            raise SpecError(f"unknown budget '{key}'" + _suggest(str(key)), locate(key)) from None
+        raise SpecError(f"budget {key}: {problem}", locate(key)) from None
+    return _layer(budgets, mapping, source, locate)
 
 
 def spec_budgets(spec) -> dict[str, Budget]:
