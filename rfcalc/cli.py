@@ -13,7 +13,7 @@ from .gcpause import gc_paused
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
 LAZY_COMMANDS: dict[str, str] = {
-    "check": "rfcalc.budgets:check",
+    "check": "rfcalc.check.command:check",
     "diff": "rfcalc.diff:diff",
     "sizes": "rfcalc.sizes:sizes",
     "verify": "rfcalc.verify.command:verify",
@@ -67,7 +67,7 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
         for report in reports:
             render.print_report_table(report, selected, console)
     if strict:
-        located = [(f.location, f"layer '{f.layer}': {f.message()}") for r in reports for layer in r.layers
+        located = [(f.location, f.labelled()) for r in reports for layer in r.layers
                    for f in layer.findings if f.is_warning]
         located += [(r.source, f.text()) for r in reports for f in r.findings if f.is_warning]
         if located:
@@ -94,13 +94,18 @@ def zoo():
 
 
 @cli.command()
-def schema():
+@click.option("--budgets", is_flag=True, help="Print the JSON Schema of a budget file (rfcalc check --budget) "
+                                              "instead.")
+def schema(budgets):
     """Print the JSON Schema of the spec format (for editors' YAML language servers)."""
     import json
 
-    from .schema import spec_json_schema
+    if budgets:
+        from .check.budgets import budget_file_json_schema as json_schema
+    else:
+        from .schema import spec_json_schema as json_schema
 
-    click.echo(json.dumps(spec_json_schema(), indent=2))
+    click.echo(json.dumps(json_schema(), indent=2))
 
 
 @cli.command()

@@ -56,6 +56,10 @@ class Finding:
         """'layer: message', as lists of a network's warnings show it."""
         return f"{self.layer}: {self.message()}"
 
+    def labelled(self) -> str:
+        """"layer 'name': message", as a message that points at the layer's line says it."""
+        return f"layer '{self.layer}': {self.message()}"
+
     def numbers(self) -> dict[str, Any]:
         """The finding's own values (everything but layer, axis and location)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("layer", "axis", "location")}

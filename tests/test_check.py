@@ -7,7 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rfcalc.budgets import KINDS, Budget, annotation, annotations, SpecResult, check_budget
+from rfcalc.check.budgets import Budgets
+from rfcalc.check.outputs import annotation, annotations
+from rfcalc.check.results import SpecResult, check_budget
+from rfcalc.check.sources import Budget
 from rfcalc.errors import Location
 
 # 3x32x32 -> conv 8 out, 3x3, pad 1 (params 8 x 3 x 9 + 8 = 224; MACs 8 x 32 x 32 x 27 = 221,184;
@@ -338,6 +341,7 @@ def test_annotations_capped_at_10_per_type():
 
 
 def test_every_flag_has_a_budget_kind():
+    KINDS = Budgets.model_fields
     assert {"max_params", "max_trainable_params", "max_macs", "max_flops", "max_activation_memory",
             "max_peak_memory", "max_param_memory", "min_rf", "max_rf", "output_shape", "no_warnings"} <= set(KINDS)
 
@@ -361,3 +365,74 @@ def test_pre_commit_hook_file_points_at_existing_docs():
     for path in re.findall(r"[\w./-]+\.md", text):
         assert (root / path).is_file(), f".pre-commit-hooks.yaml refers to a missing {path}"
     assert "README.md" in text
+
+
+# --- the budgets model: generated flags, JSON Schema of a budget file ------------------------------
+
+BUDGET_FILE = """\
+# every budget, written as people write them
+max_params: 5M
+max_trainable_params: 25_557_032
+max_macs: 1.2G
+max_flops: 2400000000
+max_activation_memory: 200MiB
+max_peak_memory: 50MiB
+max_param_memory: 100MB
+min_rf: 3
+max_rf: [500, 400]
+output_shape: 8x16x16
+no_warnings: true
+profile: fvcore
+"""
+
+
+def test_every_budget_field_is_a_flag_with_its_description_as_help():
+    from rfcalc.check.command import check
+
+    options = {param.name: param for param in check.params}
+    for name, field in Budgets.model_fields.items():
+        option = options[name]
+        assert option.opts == ["--" + name.replace("_", "-")] and option.help == field.description
+    assert options["no_warnings"].is_flag and not options["max_params"].is_flag
+
+
+@pytest.fixture
+def budget_schema(run_cli):
+    """The validator of `rfcalc schema --budgets`."""
+    jsonschema = pytest.importorskip("jsonschema")
+    code, out, _ = run_cli("schema", "--budgets")
+    assert code == 0
+    schema = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_budget_file_schema_accepts_a_real_budget_file(specs, run_cli, budget_schema):
+    import yaml
+
+    (specs / "budgets.yaml").write_text(BUDGET_FILE)
+    assert run_cli("check", "bare.yaml", "--budget", "budgets.yaml")[0] in (0, 1)  # rfcalc takes it
+    budgets = yaml.safe_load(BUDGET_FILE)
+    assert set(budgets) == set(Budgets.model_fields)
+    budget_schema.validate(budgets)
+    budget_schema.validate({"budgets": budgets})
+    budget_schema.validate(yaml.safe_load(TINY)["budgets"])
+
+
+@pytest.mark.parametrize("document", [
+    {"max_parms": 1},
+    {"budgets": {"max_parms": 1}},
+    {"budgets": {"max_params": 1}, "max_macs": 1},
+    {"no_warnings": "yes"},
+    {"profile": "nope"},
+    {"max_params": -5},
+    {"min_rf": [0]},
+    {"max_params": None},
+], ids=["unknown-key", "unknown-key-nested", "both-forms", "flag", "profile", "negative", "zero-rf", "null"])
+def test_budget_file_schema_rejects_what_rfcalc_rejects(specs, run_cli, budget_schema, document):
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError):
+        budget_schema.validate(document)
+    (specs / "bad.yaml").write_text(json.dumps(document))
+    assert run_cli("check", "bare.yaml", "--budget", "bad.yaml")[0] == 2

@@ -1,0 +1,113 @@
+"""The budgets a spec can be held to: one pydantic model, a field per budget, each carrying its rule."""
+from __future__ import annotations
+
+import copy
+import operator
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Callable, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import core_schema
+
+from ..profiles import PROFILE_NAMES
+from .findings import warning_count
+from .limits import AT_LEAST, AT_MOST, AXES, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, SHAPE, LimitKind, Setting, Unit
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """What a budget field means: its unit, its kind of limit (None: a setting, not a check), the label
+    its messages use and how its actual value is read from a Report. Pydantic validates the field with it."""
+
+    unit: Unit
+    limit: Optional[LimitKind]
+    label: str
+    actual: Optional[Callable[[Any], Any]] = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.unit.parse)
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> dict[str, Any]:
+        return copy.deepcopy(self.unit.json_schema)
+
+
+def _total(attribute: str) -> Callable[[Any], int]:
+    """Reads one of the report's totals."""
+    return operator.attrgetter(f"totals.{attribute}")
+
+
+def last_rf_min(report) -> tuple[int, ...]:
+    """The smallest receptive field of the last layer, per axis."""
+    return tuple(axis.size_min for axis in report.layers[-1].rf) if report.layers else ()
+
+
+def last_rf_max(report) -> tuple[int, ...]:
+    """The largest receptive field of the last layer, per axis."""
+    return tuple(axis.size_max for axis in report.layers[-1].rf) if report.layers else ()
+
+
+def last_output_shape(report) -> tuple[int, ...]:
+    """The output shape of the last layer, channels first."""
+    return tuple(report.layers[-1].output_shape) if report.layers else ()
+
+
+def _absent_is_no_budget(schema: dict[str, Any]) -> None:
+    """A budget left out is no budget: the schema names no default (pydantic would say null)."""
+    for prop in schema["properties"].values():
+        prop.pop("default", None)
+
+
+class Budgets(BaseModel):
+    """Budgets a network must keep: a spec's `budgets:` section, a budget file (at the top level or under
+    `budgets:`) and `rfcalc check`'s flags (the same names with dashes) all use these keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_absent_is_no_budget)
+
+    max_params: Annotated[Optional[int], BudgetRule(COUNT, AT_MOST, "params", _total("params"))] = Field(
+        None, description="Most parameters, e.g. 5M or 25_557_032.")
+    max_trainable_params: Annotated[Optional[int], BudgetRule(
+        COUNT, AT_MOST, "trainable params", _total("trainable_params"))] = Field(
+        None, description="Most trainable parameters.")
+    max_macs: Annotated[Optional[int], BudgetRule(COUNT, AT_MOST, "MACs", _total("macs"))] = Field(
+        None, description="Most multiply-accumulates, e.g. 4.2G.")
+    max_flops: Annotated[Optional[int], BudgetRule(COUNT, AT_MOST, "FLOPs", _total("flops"))] = Field(
+        None, description="Most FLOPs, e.g. 9G.")
+    max_activation_memory: Annotated[Optional[int], BudgetRule(
+        BYTES, AT_MOST, "activation memory", _total("activation_bytes"))] = Field(
+        None, description="Most activation memory (sum of all outputs), e.g. 200MiB.")
+    max_peak_memory: Annotated[Optional[int], BudgetRule(
+        BYTES, AT_MOST, "peak memory", _total("peak_activation_bytes"))] = Field(
+        None, description="Most live activation memory at once (inference), e.g. 50MiB.")
+    max_param_memory: Annotated[Optional[int], BudgetRule(
+        BYTES, AT_MOST, "param memory", _total("param_bytes"))] = Field(
+        None, description="Most parameter + buffer memory, e.g. 100MB.")
+    min_rf: Annotated[Optional[tuple[int, ...]], BudgetRule(AXES, AT_LEAST, "RF (min)", last_rf_min)] = Field(
+        None, description="Smallest receptive field of the last layer: 200 (all axes) or 200x180.")
+    max_rf: Annotated[Optional[tuple[int, ...]], BudgetRule(AXES, AT_MOST, "RF (max)", last_rf_max)] = Field(
+        None, description="Largest receptive field of the last layer: 500 or 500x400.")
+    output_shape: Annotated[Optional[tuple[int, ...]], BudgetRule(
+        SHAPE, EQUALS, "output shape", last_output_shape)] = Field(
+        None, description="Exact output shape, channels first: 1000 or 2x256x256.")
+    no_warnings: Annotated[Optional[bool], BudgetRule(FLAG, NO_FINDINGS, "warning", warning_count)] = Field(
+        None, description="Fail when the analysis gives any warning.")
+    profile: Annotated[Optional[str], BudgetRule(Setting("profile", PROFILE_NAMES), None, "profile")] = Field(
+        None, description="Counting profile for MACs/FLOPs (default: the budget's `profile:`, else rfcalc).")
+
+
+BUDGET_NAMES: tuple[str, ...] = tuple(Budgets.model_fields)
+
+
+@cache
+def budget_rule(name: str) -> BudgetRule:
+    """The rule of one budget field."""
+    return next(m for m in Budgets.model_fields[name].metadata if isinstance(m, BudgetRule))
+
+
+def budget_file_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a budget file: the budgets at the top level or under `budgets:`."""
+    ref = {"$ref": "#/$defs/Budgets"}
+    nested = {"type": "object", "properties": {"budgets": {"anyOf": [ref, {"type": "null"}]}},
+              "required": ["budgets"], "additionalProperties": False}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "rfcalc budgets",
+            "anyOf": [ref, nested], "$defs": {"Budgets": Budgets.model_json_schema()}}

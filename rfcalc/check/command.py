@@ -1,0 +1,84 @@
+"""The `rfcalc check` command: budgets from every source, the specs checked, outputs and exit code."""
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from ..commands import make_console, spec_options
+from ..errors import EXIT_BAD_INPUT, RfcalcError, UsageError
+from .budgets import Budgets, budget_rule
+from .outputs import annotations, junit_xml, print_budget_table, results_to_dict, summary_line
+from .results import check_spec, expand_sources
+from .sources import file_budgets, flag_budgets, merge_budgets
+
+EXIT_EXCEEDED = 1
+
+
+def budget_options(func):
+    """One option per Budgets field, named after it (--max-params), with the field's description as help."""
+    for name, field in reversed(Budgets.model_fields.items()):
+        func = click.option("--" + name.replace("_", "-"), name, help=field.description,
+                            **budget_rule(name).unit.option())(func)
+    return func
+
+
+@click.command()
+@click.argument("specs", nargs=-1, required=True)
+@spec_options
+@click.option("--budget", "budget_file", type=click.Path(dir_okay=False),
+              help="YAML budget file applied to every spec (overrides the specs' own budgets).")
+@budget_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--junit-xml", "junit_path", type=click.Path(dir_okay=False),
+              help="Also write JUnit XML (a test case per spec and budget) to this file.")
+@click.option("--github-annotations/--no-github-annotations", "github", default=None,
+              help="Print GitHub Actions ::error/::warning annotations (default: when GITHUB_ACTIONS=true "
+                   "and the format is table).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when budgets are exceeded (report only).")
+def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github, exit_zero, **flags):
+    """Check SPECS (paths, globs, bundled names) against budgets: exit 0 pass, 1 exceeded, 2 invalid."""
+    shared = merge_budgets(file_budgets(budget_file) if budget_file else {}, flag_budgets(flags))
+    results = [check_spec(source, shared, (input_size, batch, dtype)) for source in expand_sources(specs)]
+
+    if github is None:
+        github = os.environ.get("GITHUB_ACTIONS") == "true" and fmt == "table"
+    if github:
+        for line in annotations(results):
+            click.echo(line)
+    if fmt == "json":
+        click.echo(json.dumps(results_to_dict(results), indent=2))
+    else:
+        console = make_console()
+        print_budget_table(results, console)
+        console.print(summary_line(results), markup=False, highlight=False,
+                      style="bold red" if any(r.status != "pass" for r in results) else "bold green")
+    if junit_path:
+        try:
+            with open(junit_path, "w", encoding="utf-8") as handle:
+                handle.write(junit_xml(results))
+        except OSError as exc:
+            raise UsageError(f"cannot write --junit-xml {junit_path}: {exc}") from None
+
+    invalid = [r for r in results if r.status == "error"]
+    if invalid:
+        more = f" ({len(invalid) - 1} more invalid spec(s) above)" if len(invalid) > 1 else ""
+        raise InvalidSpecs(f"{invalid[0].error}{more}")
+    failed = [(r, c) for r in results for c in r.checks if not c.passed]
+    if failed and not exit_zero:
+        (first, check_), more = failed[0], len(failed) - 1
+        raise BudgetExceeded(f"budget exceeded: {first.name}: {check_.message}"
+                             + (f" (and {more} more)" if more else ""))
+
+
+class BudgetExceeded(RfcalcError):
+    """A spec exceeds a budget: exit code 1."""
+
+    exit_code = EXIT_EXCEEDED
+
+
+class InvalidSpecs(RfcalcError):
+    """One or more specs could not be checked: exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT

@@ -1,0 +1,151 @@
+"""What `rfcalc check` prints and writes: tables, the JSON document, JUnit XML, GitHub annotations."""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from ..errors import Location
+from .results import SpecResult
+
+ANNOTATION_CAP = 10  # GitHub shows at most 10 annotations of each type per step
+
+
+def summary_line(results: list[SpecResult]) -> str:
+    """One line: how many specs and budgets, how many passed, exceeded, invalid."""
+    checks = [c for r in results for c in r.checks]
+    failed = sum(not c.passed for c in checks)
+    errors = sum(r.status == "error" for r in results)
+    parts = [f"{len(results)} spec(s), {len(checks)} budget(s): {len(checks) - failed} passed, {failed} exceeded"]
+    if errors:
+        parts.append(f"{errors} invalid spec(s)")
+    verdict = "FAIL" if failed or errors else "OK"
+    return f"{verdict}: " + "; ".join(parts)
+
+
+def print_budget_table(results: list[SpecResult], console) -> None:
+    """A rich table per spec: budget, limit, actual, margin, result, source."""
+    from rich.table import Table
+
+    for result in results:
+        if result.error is not None:
+            console.print(f"{result.source}: invalid: {result.error}", style="red", markup=False, highlight=False)
+            continue
+        title = f"{result.name}  ({result.source})  profile {result.profile}"
+        if not result.checks:
+            console.print(f"{title}: no budgets", style="dim", markup=False, highlight=False)
+            continue
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for header, justify in (("budget", "left"), ("limit", "right"), ("actual", "right"),
+                                ("margin", "right"), ("result", "left"), ("from", "left")):
+            table.add_column(header, justify=justify, no_wrap=True)
+        for check in result.checks:
+            budget = check.budget
+            margin = "-" if check.margin is None else f"{check.margin:+.1f}%"
+            verdict = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
+            where = budget.source if budget.location is None or budget.location.line is None else \
+                f"{budget.source} (line {budget.location.line})"
+            table.add_row(budget.name, budget.limit_text(), check.actual_text(), margin, verdict, where)
+        console.print(table)
+
+
+def results_to_dict(results: list[SpecResult]) -> dict:
+    """The JSON document of `rfcalc check --format json`."""
+    checks = [c for r in results for c in r.checks]
+    return {
+        "schema_version": 1,
+        "passed": all(r.status == "pass" for r in results),
+        "summary": {"specs": len(results), "budgets": len(checks),
+                    "passed": sum(c.passed for c in checks), "exceeded": sum(not c.passed for c in checks),
+                    "invalid_specs": sum(r.status == "error" for r in results)},
+        "results": [{
+            "spec": r.name, "source": r.source, "status": r.status, "profile": r.profile,
+            "error": r.error, "error_location": str(r.error_location) if r.error_location else None,
+            "checks": [{
+                "budget": c.budget.name, "limit": c.budget.limit_raw(), "actual": c.actual_raw(),
+                "margin_percent": c.margin, "passed": c.passed, "message": c.message, "source": c.budget.source,
+                "location": str(c.budget.location) if c.budget.location else None,
+            } for c in r.checks],
+        } for r in results],
+    }
+
+
+def junit_xml(results: list[SpecResult]) -> str:
+    """JUnit XML: a test suite per spec, a test case per budget (an invalid spec: one erroring case)."""
+    import xml.etree.ElementTree as ET
+
+    checks = [c for r in results for c in r.checks]
+    errors = sum(r.status == "error" for r in results)
+    root = ET.Element("testsuites", name="rfcalc check", tests=str(len(checks) + errors),
+                      failures=str(sum(not c.passed for c in checks)), errors=str(errors))
+    for r in results:
+        cases = r.checks if r.error is None else []
+        suite = ET.SubElement(root, "testsuite", name=r.name, tests=str(len(cases) or int(r.error is not None)),
+                              failures=str(sum(not c.passed for c in cases)),
+                              errors=str(int(r.error is not None)), file=r.source)
+        if r.error is not None:
+            case = ET.SubElement(suite, "testcase", classname=f"rfcalc.{r.name}", name="analyze", file=r.source)
+            ET.SubElement(case, "error", message=r.error, type="invalid spec").text = r.error
+            continue
+        for check in cases:
+            budget = check.budget
+            case = ET.SubElement(suite, "testcase", classname=f"rfcalc.{r.name}", name=budget.name,
+                                 file=(budget.location.file if budget.location else r.source))
+            if budget.location is not None and budget.location.line is not None:
+                case.set("line", str(budget.location.line))
+            if not check.passed:
+                ET.SubElement(case, "failure", message=check.message, type="budget exceeded").text = (
+                    f"{r.name}: {check.message} (limit from {budget.source}"
+                    + (f", {budget.location}" if budget.location else "") + ")")
+            else:
+                ET.SubElement(case, "system-out").text = check.message
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(kind: str, message: str, location: Optional[Location] = None, title: str = "rfcalc") -> str:
+    """A GitHub Actions workflow command: ::error file=...,line=...,col=...,title=...::message."""
+    props = []
+    if location is not None and location.file and os.path.isfile(location.file):
+        props.append(f"file={_escape_property(location.file)}")
+        if location.line is not None:
+            props.append(f"line={location.line}")
+            if location.column is not None:
+                props.append(f"col={location.column}")
+    props.append(f"title={_escape_property(title)}")
+    return f"::{kind} {','.join(props)}::{_escape_data(message)}"
+
+
+def annotations(results: list[SpecResult], cap: int = ANNOTATION_CAP) -> list[str]:
+    """Error annotations for exceeded budgets and invalid specs (at the budget's / error's line),
+    warning annotations for the analyses' warnings; at most `cap` of each type, the rest summarised."""
+    errors: list[tuple[str, Optional[Location], str]] = []
+    warnings: list[tuple[str, Optional[Location], str]] = []
+    for r in results:
+        if r.error is not None:
+            errors.append((f"{r.source}: invalid spec: {r.error}", r.error_location or Location(r.source),
+                           "rfcalc: invalid spec"))
+        for check in r.checks:
+            if not check.passed:
+                errors.append((f"{r.name}: {check.message}", check.budget.location or Location(r.source),
+                               f"rfcalc budget {check.budget.name}"))
+        for text, location in r.warnings:
+            warnings.append((f"{r.name}: {text}", location or Location(r.source), "rfcalc warning"))
+    lines = []
+    for kind, items in (("error", errors), ("warning", warnings)):
+        shown = items if len(items) <= cap else items[:cap - 1]
+        lines.extend(annotation(kind, message, location, title) for message, location, title in shown)
+        if len(items) > cap:
+            rest = len(items) - len(shown)
+            noun = "budget failures / invalid specs" if kind == "error" else "warnings"
+            lines.append(annotation(kind, f"... and {rest} more {noun} (GitHub shows {cap} annotations "
+                                          f"per type and step; the full list is in the log)",
+                                    title=f"rfcalc: {rest} more"))
+    return lines
