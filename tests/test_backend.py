@@ -209,6 +209,22 @@ def test_counts_of_what_kernels_do(fields, shape, expected):
     assert dict(ops.core) == expected
 
 
+def test_counted_ops_count_what_they_compute():
+    ops = OpCounter()
+    x = np.ones((2, 3, 4))
+    np.testing.assert_array_equal(ops.add(x, np.ones(4)), 2 * x)  # broadcast: the output's 24 elements
+    assert ops.sum(x, axis=(1, 2)).tolist() == [12, 12]  # 2 sums of 12 values: 11 adds each
+    assert ops.mean(x, axis=-1, keepdims=True).shape == (2, 3, 1)  # 6 groups of 4: 3 adds and 1 div each
+    ops.clip(x, 0, 6)  # a clip is two comparisons
+    ops.max(x, axis=None)  # 24 values: 23 comparisons
+    ops.where(x > 0, x, 0)  # a select is free
+    out = np.zeros_like(x)
+    assert ops.mul(x, 3, out=out) is out
+    assert dict(ops.core) == {"add": 24 + 22 + 18, "div": 6, "cmp": 48 + 23, "mul": 24}
+    ops.extra_ops("a reason").sub(x, 1)
+    assert ops.overhead == {"a reason": {"add": 24}} and ops.core["add"] == 64
+
+
 def test_softmax_stability_shift_is_overhead_not_core():
     _, ops, _ = run_cf(kernel_for({"type": "softmax"}, (4, 2)), [np.ones((1, 4, 2))])
     [(reason, counts)] = ops.overhead.items()

@@ -5,7 +5,7 @@ from math import prod
 
 import numpy as np
 
-from ..counting import OpCounter
+from ..counting import OpCounter, erf
 from ..geometry import KernelError
 from ..registry import Kernel, Shape, register
 
@@ -166,16 +166,6 @@ class PReLUKernel(_SameShape):
 
     def backward(self, grad, xs, y, p):
         return [grad * np.where(xs[0] > 0, 1.0, p["weight"])]
-
-
-def erf(x: np.ndarray) -> np.ndarray:
-    """Error function, vectorised (Numerical Recipes' erfc Chebyshev fit, fractional error < 1.2e-7)."""
-    z = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-    erfc = t * np.exp(poly)
-    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype)
 
 
 _TANH_C = float(np.sqrt(2.0 / np.pi))
