@@ -16,7 +16,7 @@ from rfcalc.backend.engine import MemoryLimitError, Network
 from rfcalc.backend.erf import effective_rf, png_bytes, write_image
 from rfcalc.backend.rf import AxisHint, check_receptive_fields, intervals_of, select_positions
 from rfcalc.backend.window import Grid, correlate, pad_spatial, scatter_correlate
-from rfcalc.layers import type_names, validate_layer
+from rfcalc.layers import LAYER_TYPES, type_names, validate_layer
 from rfcalc.spec import parse_spec
 
 
@@ -37,9 +37,39 @@ def run_cf(kernel, xs_cf, params=None, seed=0):
 
 
 def test_every_layer_type_has_a_kernel():
-    missing = sorted(set(type_names()) - set(KERNELS))
+    missing = [cls.__name__ for cls in LAYER_TYPES if cls not in KERNELS]
+    assert not missing, f"layer model classes without a numpy kernel: {missing}"
+    assert not set(KERNELS) - set(LAYER_TYPES), "kernels for layer models that LAYER_TYPES does not list"
+    kernel_type_names = {name for kernel in KERNELS.values() for name in kernel.type_names()}
+    missing = sorted(set(type_names()) - kernel_type_names)
     assert not missing, f"layer types without a numpy kernel: {missing}"
-    assert not set(KERNELS) - set(type_names()), "kernels for types the spec format does not know"
+    assert not kernel_type_names - set(type_names()), "kernels for types the spec format does not know"
+
+
+def test_kernels_are_filed_under_the_layer_model_they_name_and_bound_by_class():
+    for model, kernel in KERNELS.items():
+        assert kernel.layer_model is model, f"{kernel.__name__} is filed under {model.__name__}"
+        assert kernel.type_names() == model.type_names()
+    for fields, shape, kernel in (
+            ({"type": "conv2d", "out_channels": 2, "kernel_size": 3}, (2, 5, 5), "ConvKernel"),
+            ({"type": "depthwise_conv2d", "kernel_size": 3}, (2, 5, 5), "DepthwiseConvKernel"),
+            ({"type": "adaptive_maxpool1d", "output_size": 2}, (2, 5), "AdaptiveMaxPoolKernel"),
+            ({"type": "global_avgpool"}, (2, 5), "GlobalAvgPoolKernel"),
+            ({"type": "dense", "out_features": 2}, (5,), "LinearKernel"),
+            ({"type": "hardswish"}, (5,), "HardswishKernel"),
+            ({"type": "log_softmax"}, (5,), "LogSoftmaxKernel"),
+            ({"type": "multiply"}, (5,), "MultiplyKernel")):
+        assert type(kernel_for(fields, shape)).__name__ == kernel
+
+
+def test_a_layer_model_without_a_kernel_is_refused_by_name():
+    from rfcalc.layers.activation import ReLU
+
+    class Unregistered(ReLU):  # a subclass is a model of its own: it does not inherit ReLU's kernel
+        pass
+
+    with pytest.raises(KernelError, match=r"no kernel for Unregistered \(layer types relu\)"):
+        bind(Unregistered(type="relu"), [(1, 2)])
 
 
 # -- the lecture notes' examples (004_8a6805dfbc660e54.txt) ---------------------------------------

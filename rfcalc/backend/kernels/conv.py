@@ -7,6 +7,8 @@ from math import prod
 
 import numpy as np
 
+from ...layers import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv, SpatiallySeparableConv,
+                       TiledConv)
 from ..counting import OpCounter
 from ..geometry import AxisWindow, KernelError, per_axis, resolve_padding
 from ..registry import Kernel, Shape, normal, register
@@ -63,23 +65,16 @@ class _Channels(Kernel):
         return c_in
 
 
-@register
-class ConvKernel(_Channels):
-    """Cross-correlation with stride, padding (asymmetric, 'same', 'valid'), dilation and groups."""
+class GroupedConvKernel(_Channels):
+    """Cross-correlation with stride, padding (asymmetric, 'same', 'valid'), dilation and groups; the
+    plain and depthwise kernels say how many groups and output channels."""
 
-    types = ("conv", "conv1d", "conv2d", "conv3d",
-             "depthwise_conv", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d")
+    def channel_plan(self) -> tuple[int, int]:
+        """(groups, output channels), checked."""
+        raise NotImplementedError
 
     def setup(self) -> Shape:
-        layer = self.layer
-        c_in = self.in_shapes[0][0]
-        if layer.type.startswith("depthwise"):
-            out = layer.out_channels or c_in * layer.depth_multiplier
-            if out != c_in * layer.depth_multiplier:
-                raise KernelError(f"depthwise: out_channels {out} != {c_in} x depth_multiplier {layer.depth_multiplier}")
-            self.channel_setup(c_in, out)
-        else:
-            self.channel_setup(layer.groups, layer.out_channels)
+        self.channel_setup(*self.channel_plan())
         self.axes, self.grid, self.pads = _window_setup(self)
         return (self.c_out, *self.grid.counts)
 
@@ -109,11 +104,35 @@ class ConvKernel(_Channels):
 
 
 @register
+class ConvKernel(GroupedConvKernel):
+    """Convolution with the layer's groups and out_channels."""
+
+    layer_model = Conv
+
+    def channel_plan(self) -> tuple[int, int]:
+        return self.layer.groups, self.layer.out_channels
+
+
+@register
+class DepthwiseConvKernel(GroupedConvKernel):
+    """Depthwise convolution: one group per input channel, depth_multiplier filters each."""
+
+    layer_model = DepthwiseConv
+
+    def channel_plan(self) -> tuple[int, int]:
+        layer, c_in = self.layer, self.in_shapes[0][0]
+        out = layer.out_channels or c_in * layer.depth_multiplier
+        if out != c_in * layer.depth_multiplier:
+            raise KernelError(f"depthwise: out_channels {out} != {c_in} x depth_multiplier {layer.depth_multiplier}")
+        return c_in, out
+
+
+@register
 class ConvTransposeKernel(_Channels):
     """Transposed convolution: every input pixel scatters kernel x weights into the output (PyTorch's
     conv_transpose: full output cropped by padding, output_padding added at the end)."""
 
-    types = ("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+    layer_model = ConvTranspose
 
     def setup(self) -> Shape:
         layer = self.layer
@@ -174,7 +193,7 @@ class ConvTransposeKernel(_Channels):
 class SeparableConvKernel(_Channels):
     """Depthwise window (depth_multiplier filters per channel, no bias) then a 1x1 pointwise conv + bias."""
 
-    types = ("separable_conv", "separable_conv1d", "separable_conv2d", "separable_conv3d")
+    layer_model = SeparableConv
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -221,7 +240,7 @@ class SeparableConvKernel(_Channels):
 class SpatiallySeparableKernel(_Channels):
     """One 1-D convolution per spatial axis, in order (k x 1 then 1 x k); bias on the last."""
 
-    types = ("spatially_separable_conv", "spatially_separable_conv2d", "spatially_separable_conv3d")
+    layer_model = SpatiallySeparableConv
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -285,7 +304,7 @@ class SpatiallySeparableKernel(_Channels):
 class LocallyConnectedKernel(_Channels):
     """Unshared convolution: a separate (taps x C_in, C_out) filter and bias at every output position."""
 
-    types = ("locally_connected", "locally_connected1d", "locally_connected2d", "locally_connected3d")
+    layer_model = LocallyConnected
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -339,7 +358,7 @@ class LocallyConnectedKernel(_Channels):
 class TiledConvKernel(_Channels):
     """Tiled convolution: prod(tile_size) filter banks; output o uses bank (o mod tile_size) per axis."""
 
-    types = ("tiled_conv", "tiled_conv1d", "tiled_conv2d", "tiled_conv3d")
+    layer_model = TiledConv
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)

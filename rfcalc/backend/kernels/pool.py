@@ -7,6 +7,9 @@ from math import prod
 
 import numpy as np
 
+from ...layers import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, LPPool,
+                       MaxPool)
+from ..counting import OpCounter
 from ..geometry import KernelError, adaptive_windows, per_axis
 from ..registry import Kernel, Shape, register, whole
 from ..window import pad_spatial
@@ -43,7 +46,7 @@ class _WindowPoolKernel(Kernel):
 class MaxPoolKernel(_WindowPoolKernel):
     """Max over each window; padding is -inf (never wins): k - 1 comparisons per output."""
 
-    types = ("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
+    layer_model = MaxPool
 
     def forward(self, xs, p, ops):
         views = self.taps(pad_spatial(xs[0], self.pads, -np.inf))
@@ -69,7 +72,7 @@ class MaxPoolKernel(_WindowPoolKernel):
 class AvgPoolKernel(_WindowPoolKernel):
     """Sum over each window (k - 1 adds) and one division by PyTorch's divisor per output."""
 
-    types = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
+    layer_model = AvgPool
 
     def setup(self) -> Shape:
         shape = super().setup()
@@ -104,7 +107,7 @@ class LPPoolKernel(_WindowPoolKernel):
     a power otherwise), k - 1 adds and one root per output. Partial windows (ceil_mode) sum the
     elements they hold (PyTorch instead rescales them by k / held elements)."""
 
-    types = ("lppool", "lppool1d", "lppool2d", "lppool3d")
+    layer_model = LPPool
 
     def _power(self, x, ops):
         p = self.layer.norm_type
@@ -166,12 +169,9 @@ class _Adaptive:
             yield tuple(outs), tuple(gathers), tuple(length for _, length in combo)
 
 
-@register
 class AdaptivePoolKernel(Kernel):
-    """Adaptive average or max pooling with PyTorch's windows [floor(o n/m), ceil((o+1) n/m))."""
-
-    types = ("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
-             "adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
+    """Adaptive pooling with PyTorch's windows [floor(o n/m), ceil((o+1) n/m)): each output reduces its
+    window; the average and max kernels say how."""
 
     def setup(self) -> Shape:
         self.need_spatial()
@@ -179,44 +179,36 @@ class AdaptivePoolKernel(Kernel):
         if min(self.outs) < 1:
             raise KernelError(f"output_size must be positive; got {self.layer.output_size}")
         self.adaptive = _Adaptive(self.spatial_in, self.outs)
-        self.is_max = "max" in self.layer.type
         return (self.in_shapes[0][0], *self.outs)
+
+    def reduce(self, block: np.ndarray, axes: tuple[int, ...], taps: int, ops: OpCounter) -> np.ndarray:
+        """One value per window of `block` (its window axes `axes`, `taps` elements each)."""
+        raise NotImplementedError
+
+    def share(self, block: np.ndarray, g: np.ndarray, axes: tuple[int, ...], taps: int) -> np.ndarray:
+        """Each element's part of its window's output gradient g, shaped like block."""
+        raise NotImplementedError
+
+    def _window_axes(self) -> tuple[int, ...]:
+        return tuple(range(2, 2 * len(self.outs) + 1, 2))
 
     def forward(self, xs, p, ops):
         x = xs[0]
-        nd = len(self.outs)
         out = np.empty((x.shape[0], *self.outs, x.shape[-1]), dtype=x.dtype)
-        window_axes = tuple(range(2, 2 * nd + 1, 2))
         for outs, gathers, lengths in self.adaptive.blocks():
             block = x[(slice(None),) + gathers + (slice(None),)]
-            taps = prod(lengths)
-            if self.is_max:
-                result = block.max(axis=window_axes)
-                ops.count("cmp", result.size * (taps - 1))
-            else:
-                result = block.sum(axis=window_axes)
-                ops.count("add", result.size * (taps - 1))
-                result /= taps
-                ops.count("div", result.size)
-            out[(slice(None),) + outs + (slice(None),)] = result
+            out[(slice(None),) + outs + (slice(None),)] = self.reduce(block, self._window_axes(), prod(lengths), ops)
         return out
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
-        nd = len(self.outs)
         gx = np.zeros_like(x)
         for outs, gathers, lengths in self.adaptive.blocks():
             g = grad[(slice(None),) + outs + (slice(None),)]  # (B, n0, n1, ..., C)
             shape = [g.shape[0]] + [s for n in g.shape[1:-1] for s in (n, 1)] + [g.shape[-1]]
             g = g.reshape(shape)
             block = x[(slice(None),) + gathers + (slice(None),)]
-            if self.is_max:
-                best = block.max(axis=tuple(range(2, 2 * nd + 1, 2)), keepdims=True)
-                winners = block == best  # ties share the gradient
-                contribution = np.where(winners, g, 0) / np.maximum(
-                    winners.sum(axis=tuple(range(2, 2 * nd + 1, 2)), keepdims=True), 1)
-            else:
-                contribution = np.broadcast_to(g / prod(lengths), block.shape)
+            contribution = self.share(block, g, self._window_axes(), prod(lengths))
             index = (slice(None),) + tuple(np.broadcast_to(gi, block.shape[1:-1]) for gi in gathers) + (slice(None),)
             np.add.at(gx, index, contribution)
         return [gx]
@@ -226,6 +218,44 @@ class AdaptivePoolKernel(Kernel):
             reads = [(start + t, (end - start) > t) for t in range(int((end - start).max()))]
             mask = axis_scatter_or(mask, axis, self.spatial_in[axis], reads)
         return [mask]
+
+
+@register
+class AdaptiveAvgPoolKernel(AdaptivePoolKernel):
+    """The mean of each window: k - 1 adds and one division per output."""
+
+    layer_model = AdaptiveAvgPool
+
+    def reduce(self, block, axes, taps, ops):
+        result = block.sum(axis=axes)
+        ops.count("add", result.size * (taps - 1))
+        result /= taps
+        ops.count("div", result.size)
+        return result
+
+    def share(self, block, g, axes, taps):
+        return np.broadcast_to(g / taps, block.shape)
+
+
+@register
+class AdaptiveMaxPoolKernel(AdaptivePoolKernel):
+    """The maximum of each window: k - 1 comparisons per output."""
+
+    layer_model = AdaptiveMaxPool
+
+    def reduce(self, block, axes, taps, ops):
+        result = block.max(axis=axes)
+        ops.count("cmp", result.size * (taps - 1))
+        return result
+
+    def share(self, block, g, axes, taps):
+        return shared_by_winners(block, g, axes)
+
+
+def shared_by_winners(x: np.ndarray, g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """A max's gradient g passed to the elements equal to the max along axes (ties share it)."""
+    winners = x == x.max(axis=axes, keepdims=True)
+    return np.where(winners, g, 0) / np.maximum(winners.sum(axis=axes, keepdims=True), 1)
 
 
 def axis_scatter_or(mask: np.ndarray, axis: int, n_in: int, reads) -> np.ndarray:
@@ -238,40 +268,59 @@ def axis_scatter_or(mask: np.ndarray, axis: int, n_in: int, reads) -> np.ndarray
     return np.moveaxis(out, 0, axis)
 
 
-@register
 class GlobalPoolKernel(Kernel):
-    """Mean or max over every spatial position of each channel (keepdims keeps 1-sized axes)."""
-
-    types = ("global_avgpool", "global_maxpool")
+    """One value per channel from every spatial position (keepdims keeps 1-sized axes)."""
 
     def setup(self) -> Shape:
         self.need_spatial()
         channels = self.in_shapes[0][0]
         return (channels, *(1,) * len(self.spatial_in)) if self.layer.keepdims else (channels,)
 
+    def depends(self, mask):
+        return [whole(mask, self.spatial_in)]
+
+    @staticmethod
+    def spatial_axes(x: np.ndarray) -> tuple[int, ...]:
+        """The spatial axes of a channels-last array with a batch axis."""
+        return tuple(range(1, x.ndim - 1))
+
+    def unreduced(self, grad: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The output gradient with 1-sized spatial axes, broadcastable against x."""
+        return grad.reshape(x.shape[0], *(1,) * (x.ndim - 2), x.shape[-1])
+
+
+@register
+class GlobalAvgPoolKernel(GlobalPoolKernel):
+    """The mean over every spatial position: positions - 1 adds and one division per channel."""
+
+    layer_model = GlobalAvgPool
+
     def forward(self, xs, p, ops):
         x = xs[0]
-        axes = tuple(range(1, x.ndim - 1))
         positions = prod(x.shape[1:-1])
-        if self.layer.type == "global_maxpool":
-            out = x.max(axis=axes, keepdims=self.layer.keepdims)
-            ops.count("cmp", out.size * (positions - 1))
-        else:
-            out = x.sum(axis=axes, keepdims=self.layer.keepdims)
-            ops.count("add", out.size * (positions - 1))
-            out /= positions
-            ops.count("div", out.size)
+        out = x.sum(axis=self.spatial_axes(x), keepdims=self.layer.keepdims)
+        ops.count("add", out.size * (positions - 1))
+        out /= positions
+        ops.count("div", out.size)
         return out
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
-        channels = x.shape[-1]
-        g = grad.reshape(x.shape[0], *(1,) * (x.ndim - 2), channels)
-        if self.layer.type == "global_maxpool":
-            best = x.max(axis=tuple(range(1, x.ndim - 1)), keepdims=True)
-            winners = x == best
-            return [np.where(winners, g, 0) / winners.sum(axis=tuple(range(1, x.ndim - 1)), keepdims=True)]
-        return [np.broadcast_to(g / prod(x.shape[1:-1]), x.shape).copy()]
+        return [np.broadcast_to(self.unreduced(grad, x) / prod(x.shape[1:-1]), x.shape).copy()]
 
-    def depends(self, mask):
-        return [whole(mask, self.spatial_in)]
+
+@register
+class GlobalMaxPoolKernel(GlobalPoolKernel):
+    """The maximum over every spatial position: positions - 1 comparisons per channel."""
+
+    layer_model = GlobalMaxPool
+
+    def forward(self, xs, p, ops):
+        x = xs[0]
+        out = x.max(axis=self.spatial_axes(x), keepdims=self.layer.keepdims)
+        ops.count("cmp", out.size * (prod(x.shape[1:-1]) - 1))
+        return out
+
+    def backward(self, grad, xs, y, p):
+        x = xs[0]
+        return [shared_by_winners(x, self.unreduced(grad, x), self.spatial_axes(x))]

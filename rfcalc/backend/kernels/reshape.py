@@ -1,4 +1,4 @@
-"""Kernels that move, resample or merge data: flatten, linear, pad, upsample, add/multiply, concat."""
+"""Kernels that move or resample data: flatten, linear, pad, upsample, identity (rfcalc/layers/reshape.py)."""
 from __future__ import annotations
 
 import itertools
@@ -8,7 +8,8 @@ from math import floor, prod
 import numpy as np
 
 from ..geometry import KernelError, resampling
-from ..registry import Kernel, Shape, register, whole
+from ...layers import Flatten, Identity, Linear, Pad, Upsample
+from ..registry import Kernel, SameShapeKernel, Shape, register, whole
 from .pool import axis_scatter_or
 
 
@@ -16,7 +17,7 @@ from .pool import axis_scatter_or
 class FlattenKernel(Kernel):
     """Flatten in channels-first order (PyTorch's): (C, *spatial) -> (C * prod(spatial),)."""
 
-    types = ("flatten",)
+    layer_model = Flatten
 
     def setup(self) -> Shape:
         return (prod(self.in_shapes[0]),)
@@ -42,7 +43,7 @@ class FlattenKernel(Kernel):
 class LinearKernel(Kernel):
     """y = x W + b on flat inputs: in x out MACs and out bias adds per sample."""
 
-    types = ("linear", "dense")
+    layer_model = Linear
 
     def setup(self) -> Shape:
         shape = self.in_shapes[0]
@@ -80,7 +81,7 @@ class LinearKernel(Kernel):
 class PadKernel(Kernel):
     """Constant padding of the spatial axes (a negative amount crops): no arithmetic."""
 
-    types = ("pad", "zero_pad", "constant_pad")
+    layer_model = Pad
 
     def setup(self) -> Shape:
         sizes = self.spatial_in
@@ -120,7 +121,7 @@ class UpsampleKernel(Kernel):
     """Nearest or (multi)linear resampling with PyTorch's coordinate rules (align_corners, scale
     factor vs size). Linear: per output element, 2^d corner products and 2^d - 1 adds; nearest: a gather."""
 
-    types = ("upsample", "upsample1d", "upsample2d", "upsample3d")
+    layer_model = Upsample
 
     def setup(self) -> Shape:
         layer = self.layer
@@ -198,63 +199,13 @@ class UpsampleKernel(Kernel):
 
 
 @register
-class MergeKernel(Kernel):
-    """Element-wise add or multiply of two or more same-shaped inputs: inputs - 1 ops per element."""
+class IdentityKernel(SameShapeKernel):
+    """The identity."""
 
-    types = ("add", "multiply")
-
-    def setup(self) -> Shape:
-        first = self.in_shapes[0]
-        for shape in self.in_shapes[1:]:
-            if shape != first:
-                raise KernelError(f"{self.layer.type} needs equal shapes; got {[list(s) for s in self.in_shapes]}")
-        return first
+    layer_model = Identity
 
     def forward(self, xs, p, ops):
-        kind = "add" if self.layer.type == "add" else "mul"
-        out = xs[0].copy()
-        for x in xs[1:]:
-            if kind == "add":
-                out += x
-            else:
-                out *= x
-            ops.count(kind, x.size)
-        return out
+        return xs[0]
 
     def backward(self, grad, xs, y, p):
-        if self.layer.type == "add":
-            return [grad] * len(xs)
-        grads = []
-        for i in range(len(xs)):
-            g = grad.copy()
-            for j, x in enumerate(xs):
-                if j != i:
-                    g *= x
-            grads.append(g)
-        return grads
-
-    def depends(self, mask):
-        return [mask] * len(self.in_shapes)
-
-
-@register
-class ConcatKernel(Kernel):
-    """Concatenation along channels: no arithmetic."""
-
-    types = ("concat",)
-
-    def setup(self) -> Shape:
-        spatial = {s[1:] for s in self.in_shapes}
-        if len(spatial) != 1:
-            raise KernelError(f"concat needs equal spatial sizes; got {[list(s) for s in self.in_shapes]}")
-        return (sum(s[0] for s in self.in_shapes), *self.in_shapes[0][1:])
-
-    def forward(self, xs, p, ops):
-        return np.concatenate(xs, axis=-1)
-
-    def backward(self, grad, xs, y, p):
-        bounds = np.cumsum([x.shape[-1] for x in xs])[:-1]
-        return [np.ascontiguousarray(g) for g in np.split(grad, bounds, axis=-1)]
-
-    def depends(self, mask):
-        return [mask] * len(self.in_shapes)
+        return [grad]
