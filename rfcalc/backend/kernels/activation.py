@@ -5,7 +5,7 @@ import numpy as np
 
 from ...layers import (ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, SiLU,
                        Softmax, Tanh)
-from ..counting import OpCounter, erf
+from ..counting import CountedOps, OpCounter, erf
 from ..geometry import KernelError
 from ..registry import SameShapeKernel, Shape, reduce_or, register
 
@@ -28,31 +28,18 @@ class PointwiseKernel(SameShapeKernel):
         return [grad * self.derivative(xs[0], y)]
 
 
-def sigmoid(x: np.ndarray, ops: OpCounter) -> np.ndarray:
+def sigmoid(x: np.ndarray, ops: CountedOps) -> np.ndarray:
     """1 / (1 + exp(-x)): one exp, one add, one division (negation is free)."""
     with np.errstate(over="ignore"):
-        e = np.exp(-x)
-    ops.count("exp", x.size)
-    e += 1
-    ops.count("add", x.size)
-    ops.count("div", x.size)
-    return np.reciprocal(e, out=e)
+        e = ops.exp(-x)
+    ops.add(e, 1, out=e)
+    return ops.div(1, e, out=e)
 
 
-def relu6(x: np.ndarray, ops: OpCounter) -> np.ndarray:
-    """min(max(x, 0), 6): a clip, two comparisons."""
-    ops.count("cmp", 2 * x.size)
-    return np.clip(x, 0, 6)
-
-
-def hardsigmoid(x: np.ndarray, ops: OpCounter) -> np.ndarray:
+def hardsigmoid(x: np.ndarray, ops: CountedOps) -> np.ndarray:
     """relu6(x + 3) / 6."""
-    shifted = x + 3
-    ops.count("add", x.size)
-    out = relu6(shifted, ops)
-    out /= 6
-    ops.count("div", x.size)
-    return out
+    out = ops.clip(ops.add(x, 3), 0, 6)
+    return ops.div(out, 6, out=out)
 
 
 def _sigmoid_of(x: np.ndarray) -> np.ndarray:
@@ -68,8 +55,7 @@ class ReLUKernel(PointwiseKernel):
     layer_model = ReLU
 
     def apply(self, x, ops):
-        ops.count("cmp", x.size)
-        return np.maximum(x, 0)
+        return ops.maximum(x, 0)
 
     def derivative(self, x, y):
         return (x > 0).astype(x.dtype)
@@ -82,7 +68,7 @@ class ReLU6Kernel(PointwiseKernel):
     layer_model = ReLU6
 
     def apply(self, x, ops):
-        return relu6(x, ops)
+        return ops.clip(x, 0, 6)
 
     def derivative(self, x, y):
         return ((x > 0) & (x < 6)).astype(x.dtype)
@@ -108,8 +94,7 @@ class TanhKernel(PointwiseKernel):
     layer_model = Tanh
 
     def apply(self, x, ops):
-        ops.count("exp", x.size)
-        return np.tanh(x)
+        return ops.tanh(x)
 
     def derivative(self, x, y):
         return 1 - y * y
@@ -122,9 +107,7 @@ class SiLUKernel(PointwiseKernel):
     layer_model = SiLU
 
     def apply(self, x, ops):
-        s = sigmoid(x, ops)
-        ops.count("mul", x.size)
-        return x * s
+        return ops.mul(x, sigmoid(x, ops))
 
     def derivative(self, x, y):
         return _sigmoid_of(x) * (1 + x * (1 - _sigmoid_of(x)))
@@ -150,9 +133,7 @@ class HardswishKernel(PointwiseKernel):
     layer_model = Hardswish
 
     def apply(self, x, ops):
-        gate = hardsigmoid(x, ops)
-        ops.count("mul", x.size)
-        return x * gate
+        return ops.mul(x, hardsigmoid(x, ops))
 
     def derivative(self, x, y):
         return np.where(x < -3, 0, np.where(x > 3, 1, (2 * x + 3) / 6))
@@ -167,9 +148,7 @@ class SlopeKernel(SameShapeKernel):
 
     def forward(self, xs, p, ops):
         x = xs[0]
-        ops.count("cmp", x.size)
-        ops.count("mul", x.size)
-        return np.where(x > 0, x, self.slope(p) * x)
+        return ops.where(ops.greater(x, 0), x, ops.mul(self.slope(p), x))
 
     def backward(self, grad, xs, y, p):
         return [grad * np.where(xs[0] > 0, 1.0, self.slope(p))]
@@ -209,16 +188,17 @@ class PReLUKernel(SlopeKernel):
 
 @register
 class ELUKernel(SameShapeKernel):
-    """where(x > 0, x, alpha (exp(x) - 1)): cmp, exp, add, mul per element."""
+    """where(x > 0, x, alpha (exp(x) - 1)): cmp, exp, add, mul per element (the exponential of the
+    negative side only, selected by the comparison, so that it never overflows)."""
 
     layer_model = ELU
 
     def forward(self, xs, p, ops):
         x = xs[0]
-        for kind in ("cmp", "exp", "add", "mul"):
-            ops.count(kind, x.size)
-        with np.errstate(over="ignore"):
-            return np.where(x > 0, x, self.layer.alpha * np.expm1(np.minimum(x, 0)))
+        positive = ops.greater(x, 0)
+        e = ops.exp(ops.where(positive, 0, x))
+        ops.sub(e, 1, out=e)
+        return ops.where(positive, x, ops.mul(self.layer.alpha, e, out=e))
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
@@ -231,27 +211,20 @@ _RSQRT2 = float(1 / np.sqrt(2.0))
 
 @register
 class GELUKernel(SameShapeKernel):
-    """x Phi(x): exact, 0.5 x (1 + erf(x / sqrt 2)) (erf counted as one exp-kind op; 3 mul, 1 add), or
-    the tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (6 mul, 2 add, 1 exp)."""
+    """x Phi(x): exact, 0.5 x (1 + erf(x / sqrt 2)) (1 erf, 3 mul, 1 add per element), or the tanh form
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (1 tanh, 6 mul, 2 add: x^3 is two multiplications)."""
 
     layer_model = GELU
 
     def forward(self, xs, p, ops):
         x = xs[0]
-        n = x.size
         if self.layer.approximate == "tanh":
-            inner = x + 0.044715 * (x * x * x)  # x*x*x: 2 mul, times the constant: 1 mul, + x: 1 add
-            gate = 1 + np.tanh(_TANH_C * inner)  # 1 mul, 1 exp-kind, 1 add
-            ops.count("mul", 4 * n)
-            ops.count("add", 2 * n)
-            ops.count("exp", n)
+            cube = ops.mul(ops.mul(x, x), x)
+            inner = ops.add(x, ops.mul(0.044715, cube))
+            gate = ops.add(1, ops.tanh(ops.mul(_TANH_C, inner)))
         else:
-            gate = 1 + erf(x * _RSQRT2)  # 1 mul, 1 exp-kind (erf), 1 add
-            ops.count("mul", n)
-            ops.count("add", n)
-            ops.count("exp", n)
-        ops.count("mul", 2 * n)  # 0.5 x, times the gate
-        return (0.5 * x) * gate
+            gate = ops.add(1, ops.erf(ops.mul(x, _RSQRT2)))
+        return ops.mul(ops.mul(0.5, x), gate)
 
     def backward(self, grad, xs, y, p):
         x = xs[0].astype(np.float64)
@@ -284,20 +257,12 @@ class NormalisedExpKernel(SameShapeKernel):
         self.axis = internal_axis(self.layer.dim, shape)
         return shape
 
-    def exponentials(self, x: np.ndarray, ops: OpCounter) -> tuple[np.ndarray, np.ndarray]:
-        """(x - max, the sum of exp(x - max)) along the axis: g exps and g - 1 adds per group of g."""
-        n = x.size
-        group = x.shape[self.axis]
-        groups = n // group
-        top = x.max(axis=self.axis, keepdims=True)
-        ops.extra("cmp", groups * (group - 1), STABILITY)
-        shifted = x - top
-        ops.extra("add", n, STABILITY)
-        e = np.exp(shifted)
-        ops.count("exp", n)
-        total = e.sum(axis=self.axis, keepdims=True)
-        ops.count("add", groups * (group - 1))
-        return shifted, e, total
+    def exponentials(self, x: np.ndarray, ops: OpCounter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x - max, exp(x - max), its sum) along the axis; the max and its subtraction are overhead."""
+        stable = ops.extra_ops(STABILITY)
+        shifted = stable.sub(x, stable.max(x, axis=self.axis, keepdims=True))
+        e = ops.exp(shifted)
+        return shifted, e, ops.sum(e, axis=self.axis, keepdims=True)
 
     def depends(self, mask):
         if self.axis == -1:
@@ -316,8 +281,7 @@ class SoftmaxKernel(NormalisedExpKernel):
 
     def forward(self, xs, p, ops):
         _, e, total = self.exponentials(xs[0], ops)
-        ops.count("div", e.size)
-        return e / total
+        return ops.div(e, total)
 
     def backward(self, grad, xs, y, p):
         return [y * (grad - (grad * y).sum(axis=self.axis, keepdims=True))]
@@ -331,9 +295,7 @@ class LogSoftmaxKernel(NormalisedExpKernel):
 
     def forward(self, xs, p, ops):
         shifted, _, total = self.exponentials(xs[0], ops)
-        ops.count("exp", total.size)  # the log
-        ops.count("add", shifted.size)
-        return shifted - np.log(total)
+        return ops.sub(shifted, ops.log(total))
 
     def backward(self, grad, xs, y, p):
         return [grad - np.exp(y) * grad.sum(axis=self.axis, keepdims=True)]

@@ -11,7 +11,7 @@ from ...layers import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, Sep
                        TiledConv)
 from ..counting import OpCounter
 from ..geometry import AxisWindow, KernelError, per_axis, resolve_padding
-from ..registry import Kernel, Shape, normal, register
+from ..registry import Kernel, Shape, add_bias, normal, register
 from ..window import Grid, correlate, gather_or, pad_spatial, pieces, scatter_correlate, scatter_or
 
 
@@ -89,10 +89,7 @@ class GroupedConvKernel(_Channels):
 
     def forward(self, xs, p, ops):
         y = correlate(pad_spatial(xs[0], self.pads), self.grid, p["weight"], ops)
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         buf = _padded_zeros(grad.shape[0], self.spatial_in, self.pads, self.c_in, grad.dtype)
@@ -173,10 +170,7 @@ class ConvTransposeKernel(_Channels):
         buf = np.zeros((x.shape[0], *self.buffer, self.c_out), dtype=x.dtype)
         scatter_correlate(x, self.grid, p["weight"], buf, ops)
         y = np.ascontiguousarray(buf[(slice(None),) + self.crop])
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         buf = np.zeros((grad.shape[0], *self.buffer, self.c_out), dtype=grad.dtype)
@@ -220,10 +214,7 @@ class SeparableConvKernel(_Channels):
     def forward(self, xs, p, ops):
         mid = correlate(pad_spatial(xs[0], self.pads), self.grid, p["depthwise_weight"], ops)
         y = correlate(mid, self.point, p["pointwise_weight"], ops)
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         g_mid = np.zeros((*grad.shape[:-1], self.mid), dtype=grad.dtype)
@@ -280,10 +271,7 @@ class SpatiallySeparableKernel(_Channels):
         x = xs[0]
         for index, (grid, pads, _) in enumerate(self.stages):
             x = correlate(pad_spatial(x, pads), grid, p[f"weight{index}"], ops)
-        if "bias" in p:
-            x += p["bias"]
-            ops.count("add", x.size)
-        return x
+        return add_bias(x, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         for index in reversed(range(len(self.stages))):
@@ -335,8 +323,7 @@ class LocallyConnectedKernel(_Channels):
             result = np.matmul(a, p["weight"][lo:hi])  # (positions, batch, C_out): one filter per position
             ops.matmul_macs(a.shape, p["weight"][lo:hi].shape)
             if "bias" in p:
-                result += p["bias"][lo:hi, None, :]
-                ops.count("add", result.size)
+                ops.add(result, p["bias"][lo:hi, None, :], out=result)
             flat_out[batches, lo:hi] = result.transpose(1, 0, 2)
         return out
 
@@ -396,8 +383,7 @@ class TiledConvKernel(_Channels):
         for bank, sub, offset, out in self._banks():
             part = correlate(x[offset], sub, p["weight"][bank:bank + 1], ops)
             if "bias" in p:
-                part += p["bias"][bank]
-                ops.count("add", part.size)
+                ops.add(part, p["bias"][bank], out=part)
             y[out] = part
         return y
 

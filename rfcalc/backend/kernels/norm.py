@@ -1,13 +1,18 @@
 """Normalisation and regularisation kernels: batch norm, layer norm, dropout (rfcalc/layers/norm.py)."""
 from __future__ import annotations
 
-from math import prod
-
 import numpy as np
 
 from ...layers import BatchNorm, Dropout, LayerNorm
+from ..counting import CountedOps
 from ..geometry import KernelError
-from ..registry import Kernel, SameShapeKernel, Shape, reduce_or, register
+from ..registry import Kernel, SameShapeKernel, Shape, add_bias, reduce_or, register
+
+
+def centred_and_variance(x: np.ndarray, axes: tuple[int, ...], ops: CountedOps) -> tuple[np.ndarray, np.ndarray]:
+    """x minus its mean along axes, and its (biased) variance there, with 1-sized axes kept."""
+    centred = ops.sub(x, ops.mean(x, axes, keepdims=True))
+    return centred, ops.mean(ops.mul(centred, centred), axes, keepdims=True)
 
 
 @register
@@ -51,31 +56,12 @@ class BatchNormKernel(SameShapeKernel):
     def forward(self, xs, p, ops):
         x = xs[0]
         if "scale" in p:
-            ops.count("mul", x.size)
-            ops.count("add", x.size)
-            out = np.multiply(x, p["scale"])
-            out += p["shift"]
-            return out
-        axes = tuple(range(x.ndim - 1))
-        per_channel = x.size // x.shape[-1]
-        channels = x.shape[-1]
-        mean = x.sum(axis=axes) / per_channel
-        centred = x - mean
-        var = (centred * centred).sum(axis=axes) / per_channel
-        scale = 1 / np.sqrt(var + self.layer.eps)
-        ops.count("add", 2 * channels * (per_channel - 1) + x.size + channels)
-        ops.count("mul", x.size)
-        ops.count("div", 3 * channels)
-        ops.count("exp", channels)
+            return add_bias(ops.mul(x, p["scale"]), p["shift"], ops)
+        centred, var = centred_and_variance(x, tuple(range(x.ndim - 1)), ops)
+        scale = ops.div(1, ops.sqrt(ops.add(var, self.layer.eps)))
         if "weight" in p:
-            scale = scale * p["weight"]
-            ops.count("mul", channels)
-        out = centred * scale
-        ops.count("mul", x.size)
-        if "bias" in p:
-            out += p["bias"]
-            ops.count("add", x.size)
-        return out
+            scale = ops.mul(scale, p["weight"])
+        return add_bias(ops.mul(centred, scale), p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         # Running statistics: the affine map's gradient. Batch statistics: treated as constants.
@@ -115,22 +101,10 @@ class LayerNormKernel(Kernel):
 
     def forward(self, xs, p, ops):
         x = np.moveaxis(xs[0], -1, 1)  # channels-first view
-        axes = self._axes(x.ndim)
-        g = prod(self.norm)
-        groups = x.size // g
-        mean = x.sum(axis=axes, keepdims=True) / g
-        centred = x - mean
-        var = (centred * centred).sum(axis=axes, keepdims=True) / g
-        std = np.sqrt(var + self.layer.eps)
-        out = centred / std
-        ops.count("add", groups * (g - 1) + x.size + groups * (g - 1) + groups)
-        ops.count("mul", x.size)
-        ops.count("div", 2 * groups + x.size)
-        ops.count("exp", groups)
+        centred, var = centred_and_variance(x, self._axes(x.ndim), ops)
+        out = ops.div(centred, ops.sqrt(ops.add(var, self.layer.eps)))
         if "weight" in p:
-            out = out * p["weight"] + p["bias"]
-            ops.count("mul", x.size)
-            ops.count("add", x.size)
+            out = add_bias(ops.mul(out, p["weight"]), p["bias"], ops)
         return np.ascontiguousarray(np.moveaxis(out, 1, -1))
 
     def backward(self, grad, xs, y, p):

@@ -34,6 +34,14 @@ class _WindowPoolKernel(Kernel):
         """Views of every tap of every window, each shaped like the output."""
         return (self.grid.tap_view(xp, tap) for tap in self.grid.tap_offsets())
 
+    def fold_taps(self, xp: np.ndarray, combine) -> np.ndarray:
+        """Every window of the padded xp folded tap by tap with combine(out, tap, out=out): k - 1 per output."""
+        views = self.taps(xp)
+        out = np.array(next(views))
+        for view in views:
+            combine(out, view, out=out)
+        return out
+
     def scatter(self, per_tap, batch: int, channels: int, dtype) -> np.ndarray:
         """Sum per-tap output-shaped arrays back onto the (unpadded) input."""
         buf = _padded_zeros(batch, self.spatial_in, self.pads, channels, dtype)
@@ -49,12 +57,7 @@ class MaxPoolKernel(_WindowPoolKernel):
     layer_model = MaxPool
 
     def forward(self, xs, p, ops):
-        views = self.taps(pad_spatial(xs[0], self.pads, -np.inf))
-        out = np.array(next(views))
-        for view in views:
-            np.maximum(out, view, out=out)
-            ops.count("cmp", out.size)
-        return out
+        return self.fold_taps(pad_spatial(xs[0], self.pads, -np.inf), ops.maximum)
 
     def backward(self, grad, xs, y, p):
         views = list(self.taps(pad_spatial(xs[0], self.pads, -np.inf)))
@@ -87,14 +90,8 @@ class AvgPoolKernel(_WindowPoolKernel):
         return shape
 
     def forward(self, xs, p, ops):
-        views = self.taps(pad_spatial(xs[0], self.pads))
-        out = np.array(next(views))
-        for view in views:
-            out += view
-            ops.count("add", out.size)
-        out /= self.divisor
-        ops.count("div", out.size)
-        return out
+        out = self.fold_taps(pad_spatial(xs[0], self.pads), ops.add)
+        return ops.div(out, self.divisor, out=out)
 
     def backward(self, grad, xs, y, p):
         share = grad / self.divisor
@@ -113,24 +110,14 @@ class LPPoolKernel(_WindowPoolKernel):
         p = self.layer.norm_type
         if p == 1:
             return x
-        if p == 2:
-            ops.count("mul", x.size)
-            return x * x
-        ops.count("exp", x.size)
-        return np.power(x, p)
+        return ops.mul(x, x) if p == 2 else ops.power(x, p)
 
     def forward(self, xs, p, ops):
-        powered = self._power(xs[0], ops)
-        views = self.taps(pad_spatial(powered, self.pads))
-        total = np.array(next(views))
-        for view in views:
-            total += view
-            ops.count("add", total.size)
+        total = self.fold_taps(pad_spatial(self._power(xs[0], ops), self.pads), ops.add)
         norm = self.layer.norm_type
         if norm == 1:
             return total
-        ops.count("exp", total.size)
-        return np.sqrt(total) if norm == 2 else np.power(total, 1.0 / norm)
+        return ops.sqrt(total) if norm == 2 else ops.power(total, 1.0 / norm)
 
     def backward(self, grad, xs, y, p):
         norm = self.layer.norm_type
@@ -181,8 +168,8 @@ class AdaptivePoolKernel(Kernel):
         self.adaptive = _Adaptive(self.spatial_in, self.outs)
         return (self.in_shapes[0][0], *self.outs)
 
-    def reduce(self, block: np.ndarray, axes: tuple[int, ...], taps: int, ops: OpCounter) -> np.ndarray:
-        """One value per window of `block` (its window axes `axes`, `taps` elements each)."""
+    def reduce(self, block: np.ndarray, axes: tuple[int, ...], ops: OpCounter) -> np.ndarray:
+        """One value per window of `block` (its window axes `axes`)."""
         raise NotImplementedError
 
     def share(self, block: np.ndarray, g: np.ndarray, axes: tuple[int, ...], taps: int) -> np.ndarray:
@@ -197,7 +184,7 @@ class AdaptivePoolKernel(Kernel):
         out = np.empty((x.shape[0], *self.outs, x.shape[-1]), dtype=x.dtype)
         for outs, gathers, lengths in self.adaptive.blocks():
             block = x[(slice(None),) + gathers + (slice(None),)]
-            out[(slice(None),) + outs + (slice(None),)] = self.reduce(block, self._window_axes(), prod(lengths), ops)
+            out[(slice(None),) + outs + (slice(None),)] = self.reduce(block, self._window_axes(), ops)
         return out
 
     def backward(self, grad, xs, y, p):
@@ -226,12 +213,8 @@ class AdaptiveAvgPoolKernel(AdaptivePoolKernel):
 
     layer_model = AdaptiveAvgPool
 
-    def reduce(self, block, axes, taps, ops):
-        result = block.sum(axis=axes)
-        ops.count("add", result.size * (taps - 1))
-        result /= taps
-        ops.count("div", result.size)
-        return result
+    def reduce(self, block, axes, ops):
+        return ops.mean(block, axes)
 
     def share(self, block, g, axes, taps):
         return np.broadcast_to(g / taps, block.shape)
@@ -243,10 +226,8 @@ class AdaptiveMaxPoolKernel(AdaptivePoolKernel):
 
     layer_model = AdaptiveMaxPool
 
-    def reduce(self, block, axes, taps, ops):
-        result = block.max(axis=axes)
-        ops.count("cmp", result.size * (taps - 1))
-        return result
+    def reduce(self, block, axes, ops):
+        return ops.max(block, axes)
 
     def share(self, block, g, axes, taps):
         return shared_by_winners(block, g, axes)
@@ -296,13 +277,7 @@ class GlobalAvgPoolKernel(GlobalPoolKernel):
     layer_model = GlobalAvgPool
 
     def forward(self, xs, p, ops):
-        x = xs[0]
-        positions = prod(x.shape[1:-1])
-        out = x.sum(axis=self.spatial_axes(x), keepdims=self.layer.keepdims)
-        ops.count("add", out.size * (positions - 1))
-        out /= positions
-        ops.count("div", out.size)
-        return out
+        return ops.mean(xs[0], self.spatial_axes(xs[0]), self.layer.keepdims)
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
@@ -316,10 +291,7 @@ class GlobalMaxPoolKernel(GlobalPoolKernel):
     layer_model = GlobalMaxPool
 
     def forward(self, xs, p, ops):
-        x = xs[0]
-        out = x.max(axis=self.spatial_axes(x), keepdims=self.layer.keepdims)
-        ops.count("cmp", out.size * (prod(x.shape[1:-1]) - 1))
-        return out
+        return ops.max(xs[0], self.spatial_axes(xs[0]), self.layer.keepdims)
 
     def backward(self, grad, xs, y, p):
         x = xs[0]

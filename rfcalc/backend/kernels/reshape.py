@@ -9,7 +9,7 @@ import numpy as np
 
 from ..geometry import KernelError, resampling
 from ...layers import Flatten, Identity, Linear, Pad, Upsample
-from ..registry import Kernel, SameShapeKernel, Shape, register, whole
+from ..registry import Kernel, SameShapeKernel, Shape, add_bias, register, whole
 from .pool import axis_scatter_or
 
 
@@ -65,10 +65,7 @@ class LinearKernel(Kernel):
     def forward(self, xs, p, ops):
         y = xs[0] @ p["weight"]
         ops.matmul_macs(xs[0].shape, p["weight"].shape)
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         return [grad @ p["weight"].T]
@@ -168,13 +165,8 @@ class UpsampleKernel(Kernel):
             return x
         out = None
         for index, weight in self.corners:
-            term = x[(slice(None),) + index + (slice(None),)] * weight.astype(x.dtype)
-            ops.count("mul", term.size)
-            if out is None:
-                out = term
-            else:
-                out += term
-                ops.count("add", term.size)
+            term = ops.mul(x[(slice(None),) + index + (slice(None),)], weight.astype(x.dtype))
+            out = term if out is None else ops.add(out, term, out=out)
         return out
 
     def backward(self, grad, xs, y, p):
