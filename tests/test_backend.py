@@ -70,6 +70,9 @@ def test_a_layer_model_without_a_kernel_is_refused_by_name():
 
     with pytest.raises(KernelError, match=r"no kernel for Unregistered \(layer types relu\)"):
         bind(Unregistered(type="relu"), [(1, 2)])
+    with pytest.raises(RuntimeError, match="two kernels for ReLU"):
+        class Again(type(kernel_for({"type": "relu"}, (2,))), model=ReLU):  # noqa: F841
+            pass
 
 
 # -- the lecture notes' examples (004_8a6805dfbc660e54.txt) ---------------------------------------

@@ -22,7 +22,7 @@ Counts cover the whole batch; the engine divides by the batch size to compare wi
 from __future__ import annotations
 
 from collections import Counter
-from typing import Optional, Sequence, Union
+from typing import Callable, Sequence, Union
 
 import numpy as np
 
@@ -32,99 +32,81 @@ Operand = Union[np.ndarray, float]
 Axes = Union[int, Sequence[int], None]
 
 
+def erf(x: np.ndarray) -> np.ndarray:
+    """Error function, vectorised (Numerical Recipes' erfc Chebyshev fit, fractional error < 1.2e-7)."""
+    z = np.abs(x).astype(np.float64)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    erfc = t * np.exp(poly)
+    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype)
+
+
+def _counted(function: Callable[..., np.ndarray], kind: str, counts: Callable[[Operand, np.ndarray], int], doc: str):
+    """A CountedOps method: performs function(x, ...) and records counts(x, result) operations of `kind`."""
+    def method(self: "CountedOps", x: Operand, *args, **kwargs) -> np.ndarray:
+        result = function(x, *args, **kwargs)
+        self.record(kind, counts(x, result))
+        return result
+    method.__doc__ = doc
+    return method
+
+
+def _elementwise(function: Callable[..., np.ndarray], kind: str, doc: str, per_element: int = 1):
+    """An element-wise operation: `per_element` operations per element of its (broadcast) output."""
+    return _counted(function, kind, lambda x, result: per_element * np.size(result), doc)
+
+
+def _special(function: Callable[..., np.ndarray], doc: str):
+    """A transcendental or special function: one exp-kind operation per output element."""
+    return _elementwise(function, "exp", doc)
+
+
+def _reduction(reduce: Callable[..., np.ndarray], kind: str, doc: str):
+    """A reduction along axes, called reduce(x, axis, keepdims=False): g - 1 operations per output
+    element for g values reduced into it."""
+    def along(x: np.ndarray, axis: Axes, keepdims: bool = False) -> np.ndarray:
+        return reduce(x, axis=axis, keepdims=keepdims)
+    return _counted(along, kind, lambda x, result: np.size(x) - np.size(result), doc)
+
+
 class CountedOps:
-    """numpy operations that count themselves: element-wise ones one per output element (broadcasting
-    included), reductions of g values g - 1 per output element."""
+    """numpy operations that count themselves, each by the size of what it computed. The table below is
+    the whole of the rules: element-wise operations one per output element (broadcasting included), a
+    clip two, special functions one exp each, reductions of g values g - 1 per output; a select is free."""
 
     def record(self, kind: str, n: int) -> None:
         """Record n operations of one kind."""
         raise NotImplementedError
 
-    def _each(self, kind: str, result: np.ndarray) -> np.ndarray:
-        self.record(kind, np.size(result))
-        return result
-
-    # -- element-wise ------------------------------------------------------------------------------
-    def add(self, a: Operand, b: Operand, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """a + b."""
-        return self._each("add", np.add(a, b, out=out))
-
-    def sub(self, a: Operand, b: Operand, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """a - b (an add)."""
-        return self._each("add", np.subtract(a, b, out=out))
-
-    def mul(self, a: Operand, b: Operand, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """a * b."""
-        return self._each("mul", np.multiply(a, b, out=out))
-
-    def div(self, a: Operand, b: Operand, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """a / b."""
-        return self._each("div", np.divide(a, b, out=out))
-
-    def maximum(self, a: Operand, b: Operand, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """max(a, b) element-wise (a cmp)."""
-        return self._each("cmp", np.maximum(a, b, out=out))
-
-    def minimum(self, a: Operand, b: Operand, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """min(a, b) element-wise (a cmp)."""
-        return self._each("cmp", np.minimum(a, b, out=out))
-
-    def greater(self, a: Operand, b: Operand) -> np.ndarray:
-        """a > b, a boolean array (a cmp)."""
-        return self._each("cmp", np.greater(a, b))
-
-    def clip(self, x: np.ndarray, low: float, high: float) -> np.ndarray:
-        """min(max(x, low), high): two cmp per element."""
-        result = np.clip(x, low, high)
-        self.record("cmp", 2 * result.size)
-        return result
+    add = _elementwise(np.add, "add", "add(a, b, out=None): a + b.")
+    sub = _elementwise(np.subtract, "add", "sub(a, b, out=None): a - b (an add).")
+    mul = _elementwise(np.multiply, "mul", "mul(a, b, out=None): a * b.")
+    div = _elementwise(np.divide, "div", "div(a, b, out=None): a / b.")
+    maximum = _elementwise(np.maximum, "cmp", "maximum(a, b, out=None): max(a, b) element-wise.")
+    minimum = _elementwise(np.minimum, "cmp", "minimum(a, b, out=None): min(a, b) element-wise.")
+    greater = _elementwise(np.greater, "cmp", "greater(a, b): a > b, a boolean array.")
+    clip = _elementwise(np.clip, "cmp", "clip(x, low, high): min(max(x, low), high).", per_element=2)
 
     @staticmethod
     def where(condition: np.ndarray, a: Operand, b: Operand) -> np.ndarray:
         """a where condition holds, else b: free, a select (the comparison was counted when made)."""
         return np.where(condition, a, b)
 
-    def exp(self, x: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
-        """e^x (exp kind)."""
-        return self._each("exp", np.exp(x, out=out))
+    exp = _special(np.exp, "exp(x): e^x.")
+    log = _special(np.log, "log(x): the natural logarithm.")
+    sqrt = _special(np.sqrt, "sqrt(x): the square root.")
+    power = _special(np.power, "power(x, p): x^p for a real p.")
+    tanh = _special(np.tanh, "tanh(x): the hyperbolic tangent.")
+    erf = _special(erf, "erf(x): the error function (one special function, however it is evaluated).")
 
-    def log(self, x: np.ndarray) -> np.ndarray:
-        """Natural logarithm (exp kind)."""
-        return self._each("exp", np.log(x))
-
-    def sqrt(self, x: np.ndarray) -> np.ndarray:
-        """Square root (exp kind)."""
-        return self._each("exp", np.sqrt(x))
-
-    def power(self, x: np.ndarray, p: float) -> np.ndarray:
-        """x^p for a real p (exp kind)."""
-        return self._each("exp", np.power(x, p))
-
-    def tanh(self, x: np.ndarray) -> np.ndarray:
-        """Hyperbolic tangent (exp kind)."""
-        return self._each("exp", np.tanh(x))
-
-    def erf(self, x: np.ndarray) -> np.ndarray:
-        """Error function (exp kind: one special function, however its approximation is evaluated)."""
-        return self._each("exp", erf(x))
-
-    # -- reductions --------------------------------------------------------------------------------
-    def sum(self, x: np.ndarray, axis: Axes, keepdims: bool = False) -> np.ndarray:
-        """Sum along axes: g - 1 adds per output for g values summed."""
-        result = np.sum(x, axis=axis, keepdims=keepdims)
-        self.record("add", x.size - np.size(result))
-        return result
+    sum = _reduction(np.sum, "add", "sum(x, axis, keepdims=False): the sum along axes.")
+    max = _reduction(np.max, "cmp", "max(x, axis, keepdims=False): the maximum along axes.")
 
     def mean(self, x: np.ndarray, axis: Axes, keepdims: bool = False) -> np.ndarray:
-        """Mean along axes: the sum, then one division per output."""
+        """The mean along axes: the sum, then one division per output."""
         total = self.sum(x, axis, keepdims)
         return self.div(total, x.size // np.size(total))
-
-    def max(self, x: np.ndarray, axis: Axes, keepdims: bool = False) -> np.ndarray:
-        """Maximum along axes: g - 1 cmp per output for g values compared."""
-        result = np.max(x, axis=axis, keepdims=keepdims)
-        self.record("cmp", x.size - np.size(result))
-        return result
 
 
 class OpCounter(CountedOps):
@@ -173,13 +155,3 @@ class OverheadOps(CountedOps):
     def record(self, kind: str, n: int) -> None:
         """Record n overhead operations of one kind."""
         self.counter.extra(kind, n, self.reason)
-
-
-def erf(x: np.ndarray) -> np.ndarray:
-    """Error function, vectorised (Numerical Recipes' erfc Chebyshev fit, fractional error < 1.2e-7)."""
-    z = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-    erfc = t * np.exp(poly)
-    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype)

@@ -1,8 +1,9 @@
 """The backend's kernel registry: one Kernel class per layer model class (rfcalc.layers).
 
-A kernel names the layer model it runs (`layer_model`); `KERNELS` maps each model class to its
-kernel and `bind` looks a layer's own class up, so a kernel's type names are its model's and no
-kernel dispatches on type-name strings.
+A kernel names the layer model it runs in its class statement, `class ReLUKernel(PointwiseKernel,
+model=ReLU)`, which sets its `layer_model` and files it in `KERNELS` (model class -> kernel class);
+`bind` looks a layer's own class up, so a kernel's type names are its model's and no kernel
+dispatches on type-name strings.
 
 A kernel is bound to one layer and its input shapes (channels first, batch excluded, as in the
 spec). It works its own geometry out when bound, allocates its own parameters, and runs on
@@ -35,15 +36,6 @@ Params = dict[str, np.ndarray]
 KERNELS: dict[type[LayerModel], type["Kernel"]] = {}
 
 
-def register(cls: type["Kernel"]) -> type["Kernel"]:
-    """Class decorator: file the kernel under the layer model class it names."""
-    model = cls.layer_model
-    if model in KERNELS:
-        raise RuntimeError(f"two kernels for {model.__name__}: {KERNELS[model].__name__} and {cls.__name__}")
-    KERNELS[model] = cls
-    return cls
-
-
 def kernel_class(model: type[LayerModel]) -> type["Kernel"]:
     """The kernel class of a layer model class."""
     try:
@@ -62,6 +54,16 @@ class Kernel:
     """Base of every kernel: bound to a layer and its input shapes; computes its output shape."""
 
     layer_model: ClassVar[type[LayerModel]]  # the layer model class this kernel runs
+
+    def __init_subclass__(cls, model: Optional[type[LayerModel]] = None, **kwargs: Any):
+        """A subclass given `model=` runs that layer model: it is filed in KERNELS under it, once."""
+        super().__init_subclass__(**kwargs)
+        if model is None:
+            return  # a shared base, not a kernel of its own
+        if model in KERNELS:
+            raise RuntimeError(f"two kernels for {model.__name__}: {KERNELS[model].__name__} and {cls.__name__}")
+        cls.layer_model = model
+        KERNELS[model] = cls
 
     def __init__(self, layer: Any, in_shapes: list[Shape]):
         self.layer = layer

@@ -7,7 +7,7 @@ from ...layers import (ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftmax,
                        Softmax, Tanh)
 from ..counting import CountedOps, OpCounter, erf
 from ..geometry import KernelError
-from ..registry import SameShapeKernel, Shape, reduce_or, register
+from ..registry import SameShapeKernel, Shape, reduce_or
 
 
 class PointwiseKernel(SameShapeKernel):
@@ -48,11 +48,8 @@ def _sigmoid_of(x: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-x))
 
 
-@register
-class ReLUKernel(PointwiseKernel):
+class ReLUKernel(PointwiseKernel, model=ReLU):
     """max(x, 0)."""
-
-    layer_model = ReLU
 
     def apply(self, x, ops):
         return ops.maximum(x, 0)
@@ -61,11 +58,8 @@ class ReLUKernel(PointwiseKernel):
         return (x > 0).astype(x.dtype)
 
 
-@register
-class ReLU6Kernel(PointwiseKernel):
+class ReLU6Kernel(PointwiseKernel, model=ReLU6):
     """min(max(x, 0), 6)."""
-
-    layer_model = ReLU6
 
     def apply(self, x, ops):
         return ops.clip(x, 0, 6)
@@ -74,11 +68,8 @@ class ReLU6Kernel(PointwiseKernel):
         return ((x > 0) & (x < 6)).astype(x.dtype)
 
 
-@register
-class SigmoidKernel(PointwiseKernel):
+class SigmoidKernel(PointwiseKernel, model=Sigmoid):
     """1 / (1 + exp(-x))."""
-
-    layer_model = Sigmoid
 
     def apply(self, x, ops):
         return sigmoid(x, ops)
@@ -87,11 +78,8 @@ class SigmoidKernel(PointwiseKernel):
         return y * (1 - y)
 
 
-@register
-class TanhKernel(PointwiseKernel):
+class TanhKernel(PointwiseKernel, model=Tanh):
     """tanh(x)."""
-
-    layer_model = Tanh
 
     def apply(self, x, ops):
         return ops.tanh(x)
@@ -100,11 +88,8 @@ class TanhKernel(PointwiseKernel):
         return 1 - y * y
 
 
-@register
-class SiLUKernel(PointwiseKernel):
+class SiLUKernel(PointwiseKernel, model=SiLU):
     """x sigmoid(x)."""
-
-    layer_model = SiLU
 
     def apply(self, x, ops):
         return ops.mul(x, sigmoid(x, ops))
@@ -113,11 +98,8 @@ class SiLUKernel(PointwiseKernel):
         return _sigmoid_of(x) * (1 + x * (1 - _sigmoid_of(x)))
 
 
-@register
-class HardsigmoidKernel(PointwiseKernel):
+class HardsigmoidKernel(PointwiseKernel, model=Hardsigmoid):
     """relu6(x + 3) / 6."""
-
-    layer_model = Hardsigmoid
 
     def apply(self, x, ops):
         return hardsigmoid(x, ops)
@@ -126,11 +108,8 @@ class HardsigmoidKernel(PointwiseKernel):
         return ((x > -3) & (x < 3)) / 6.0
 
 
-@register
-class HardswishKernel(PointwiseKernel):
+class HardswishKernel(PointwiseKernel, model=Hardswish):
     """x hardsigmoid(x)."""
-
-    layer_model = Hardswish
 
     def apply(self, x, ops):
         return ops.mul(x, hardsigmoid(x, ops))
@@ -154,21 +133,15 @@ class SlopeKernel(SameShapeKernel):
         return [grad * np.where(xs[0] > 0, 1.0, self.slope(p))]
 
 
-@register
-class LeakyReLUKernel(SlopeKernel):
+class LeakyReLUKernel(SlopeKernel, model=LeakyReLU):
     """Leaky ReLU: the layer's fixed negative_slope."""
-
-    layer_model = LeakyReLU
 
     def slope(self, p):
         return self.layer.negative_slope
 
 
-@register
-class PReLUKernel(SlopeKernel):
+class PReLUKernel(SlopeKernel, model=PReLU):
     """Leaky ReLU with a learned slope, shared or one per channel (initialised to 0.25 as PyTorch)."""
-
-    layer_model = PReLU
 
     def setup(self) -> Shape:
         shape = super().setup()
@@ -186,12 +159,9 @@ class PReLUKernel(SlopeKernel):
         return p["weight"]
 
 
-@register
-class ELUKernel(SameShapeKernel):
+class ELUKernel(SameShapeKernel, model=ELU):
     """where(x > 0, x, alpha (exp(x) - 1)): cmp, exp, add, mul per element (the exponential of the
     negative side only, selected by the comparison, so that it never overflows)."""
-
-    layer_model = ELU
 
     def forward(self, xs, p, ops):
         x = xs[0]
@@ -209,12 +179,9 @@ _TANH_C = float(np.sqrt(2.0 / np.pi))
 _RSQRT2 = float(1 / np.sqrt(2.0))
 
 
-@register
-class GELUKernel(SameShapeKernel):
+class GELUKernel(SameShapeKernel, model=GELU):
     """x Phi(x): exact, 0.5 x (1 + erf(x / sqrt 2)) (1 erf, 3 mul, 1 add per element), or the tanh form
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (1 tanh, 6 mul, 2 add: x^3 is two multiplications)."""
-
-    layer_model = GELU
 
     def forward(self, xs, p, ops):
         x = xs[0]
@@ -273,11 +240,8 @@ class NormalisedExpKernel(SameShapeKernel):
         return self.axis == -1
 
 
-@register
-class SoftmaxKernel(NormalisedExpKernel):
+class SoftmaxKernel(NormalisedExpKernel, model=Softmax):
     """exp(x) / sum exp(x) along `dim`: per group of g, g exps, g - 1 adds, g divisions."""
-
-    layer_model = Softmax
 
     def forward(self, xs, p, ops):
         _, e, total = self.exponentials(xs[0], ops)
@@ -287,11 +251,8 @@ class SoftmaxKernel(NormalisedExpKernel):
         return [y * (grad - (grad * y).sum(axis=self.axis, keepdims=True))]
 
 
-@register
-class LogSoftmaxKernel(NormalisedExpKernel):
+class LogSoftmaxKernel(NormalisedExpKernel, model=LogSoftmax):
     """x - log(sum exp(x)) along `dim`: per group of g, g + 1 exp-kind ops and 2g - 1 adds."""
-
-    layer_model = LogSoftmax
 
     def forward(self, xs, p, ops):
         shifted, _, total = self.exponentials(xs[0], ops)

@@ -11,7 +11,7 @@ from ...layers import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, Sep
                        TiledConv)
 from ..counting import OpCounter
 from ..geometry import AxisWindow, KernelError, per_axis, resolve_padding
-from ..registry import Kernel, Shape, add_bias, normal, register
+from ..registry import Kernel, Shape, add_bias, normal
 from ..window import Grid, correlate, gather_or, pad_spatial, pieces, scatter_correlate, scatter_or
 
 
@@ -100,21 +100,15 @@ class GroupedConvKernel(_Channels):
         return [_window_depends(mask, self.grid, self.pads, self.spatial_in)]
 
 
-@register
-class ConvKernel(GroupedConvKernel):
+class ConvKernel(GroupedConvKernel, model=Conv):
     """Convolution with the layer's groups and out_channels."""
-
-    layer_model = Conv
 
     def channel_plan(self) -> tuple[int, int]:
         return self.layer.groups, self.layer.out_channels
 
 
-@register
-class DepthwiseConvKernel(GroupedConvKernel):
+class DepthwiseConvKernel(GroupedConvKernel, model=DepthwiseConv):
     """Depthwise convolution: one group per input channel, depth_multiplier filters each."""
-
-    layer_model = DepthwiseConv
 
     def channel_plan(self) -> tuple[int, int]:
         layer, c_in = self.layer, self.in_shapes[0][0]
@@ -124,12 +118,9 @@ class DepthwiseConvKernel(GroupedConvKernel):
         return c_in, out
 
 
-@register
-class ConvTransposeKernel(_Channels):
+class ConvTransposeKernel(_Channels, model=ConvTranspose):
     """Transposed convolution: every input pixel scatters kernel x weights into the output (PyTorch's
     conv_transpose: full output cropped by padding, output_padding added at the end)."""
-
-    layer_model = ConvTranspose
 
     def setup(self) -> Shape:
         layer = self.layer
@@ -183,11 +174,8 @@ class ConvTransposeKernel(_Channels):
         return [gather_or(buf, self.grid)[0]]
 
 
-@register
-class SeparableConvKernel(_Channels):
+class SeparableConvKernel(_Channels, model=SeparableConv):
     """Depthwise window (depth_multiplier filters per channel, no bias) then a 1x1 pointwise conv + bias."""
-
-    layer_model = SeparableConv
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -227,11 +215,8 @@ class SeparableConvKernel(_Channels):
         return [_window_depends(mask, self.grid, self.pads, self.spatial_in)]
 
 
-@register
-class SpatiallySeparableKernel(_Channels):
+class SpatiallySeparableKernel(_Channels, model=SpatiallySeparableConv):
     """One 1-D convolution per spatial axis, in order (k x 1 then 1 x k); bias on the last."""
-
-    layer_model = SpatiallySeparableConv
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -288,11 +273,8 @@ class SpatiallySeparableKernel(_Channels):
         return [mask]
 
 
-@register
-class LocallyConnectedKernel(_Channels):
+class LocallyConnectedKernel(_Channels, model=LocallyConnected):
     """Unshared convolution: a separate (taps x C_in, C_out) filter and bias at every output position."""
-
-    layer_model = LocallyConnected
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -341,11 +323,8 @@ class LocallyConnectedKernel(_Channels):
         return [_window_depends(mask, self.grid, self.pads, self.spatial_in)]
 
 
-@register
-class TiledConvKernel(_Channels):
+class TiledConvKernel(_Channels, model=TiledConv):
     """Tiled convolution: prod(tile_size) filter banks; output o uses bank (o mod tile_size) per axis."""
-
-    layer_model = TiledConv
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)

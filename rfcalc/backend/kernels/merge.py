@@ -6,7 +6,7 @@ import numpy as np
 from ...layers import Add, Concat, Multiply
 from ..counting import OpCounter
 from ..geometry import KernelError
-from ..registry import Kernel, Shape, register
+from ..registry import Kernel, Shape
 
 
 class ElementwiseMergeKernel(Kernel):
@@ -33,11 +33,8 @@ class ElementwiseMergeKernel(Kernel):
         return [mask] * len(self.in_shapes)
 
 
-@register
-class AddKernel(ElementwiseMergeKernel):
+class AddKernel(ElementwiseMergeKernel, model=Add):
     """Element-wise sum."""
-
-    layer_model = Add
 
     def combine(self, out, x, ops):
         ops.add(out, x, out=out)
@@ -46,11 +43,8 @@ class AddKernel(ElementwiseMergeKernel):
         return [grad] * len(xs)
 
 
-@register
-class MultiplyKernel(ElementwiseMergeKernel):
+class MultiplyKernel(ElementwiseMergeKernel, model=Multiply):
     """Element-wise product."""
-
-    layer_model = Multiply
 
     def combine(self, out, x, ops):
         ops.mul(out, x, out=out)
@@ -66,11 +60,8 @@ class MultiplyKernel(ElementwiseMergeKernel):
         return grads
 
 
-@register
-class ConcatKernel(Kernel):
+class ConcatKernel(Kernel, model=Concat):
     """Concatenation along channels: no arithmetic."""
-
-    layer_model = Concat
 
     def setup(self) -> Shape:
         spatial = {s[1:] for s in self.in_shapes}

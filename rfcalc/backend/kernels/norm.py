@@ -6,7 +6,7 @@ import numpy as np
 from ...layers import BatchNorm, Dropout, LayerNorm
 from ..counting import CountedOps
 from ..geometry import KernelError
-from ..registry import Kernel, SameShapeKernel, Shape, add_bias, reduce_or, register
+from ..registry import Kernel, SameShapeKernel, Shape, add_bias, reduce_or
 
 
 def centred_and_variance(x: np.ndarray, axes: tuple[int, ...], ops: CountedOps) -> tuple[np.ndarray, np.ndarray]:
@@ -15,13 +15,10 @@ def centred_and_variance(x: np.ndarray, axes: tuple[int, ...], ops: CountedOps) 
     return centred, ops.mean(ops.mul(centred, centred), axes, keepdims=True)
 
 
-@register
-class BatchNormKernel(SameShapeKernel):
+class BatchNormKernel(SameShapeKernel, model=BatchNorm):
     """Batch norm in inference form: running statistics folded once into y = x a + b (1 mul, 1 add per
     element). Without running statistics (track_running_stats false) PyTorch normalises with the batch's
     own statistics even in eval mode, and so does this kernel, counting that work."""
-
-    layer_model = BatchNorm
 
     def setup(self) -> Shape:
         shape = super().setup()
@@ -73,13 +70,10 @@ class BatchNormKernel(SameShapeKernel):
         return [grad * scale]
 
 
-@register
-class LayerNormKernel(Kernel):
+class LayerNormKernel(Kernel, model=LayerNorm):
     """Layer norm over the trailing normalized_shape of the channels-first shape. Per group of g:
     mean (g - 1 adds, 1 div), centring (g adds), variance (g muls, g - 1 adds, 1 div), + eps (1 add),
     square root (1 exp-kind), g divisions; the affine part g muls and g adds."""
-
-    layer_model = LayerNorm
 
     def setup(self) -> Shape:
         shape = self.in_shapes[0]
@@ -130,11 +124,8 @@ class LayerNormKernel(Kernel):
         return not self._spatial_axes()
 
 
-@register
-class DropoutKernel(SameShapeKernel):
+class DropoutKernel(SameShapeKernel, model=Dropout):
     """Dropout at inference: the identity, no operations."""
-
-    layer_model = Dropout
 
     def setup(self) -> Shape:
         if not 0 <= self.layer.p < 1:

@@ -11,7 +11,7 @@ from ...layers import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool,
                        MaxPool)
 from ..counting import OpCounter
 from ..geometry import KernelError, adaptive_windows, per_axis
-from ..registry import Kernel, Shape, register, whole
+from ..registry import Kernel, Shape, whole
 from ..window import pad_spatial
 from .conv import _crop, _padded_zeros, _window_depends, _window_setup
 
@@ -50,11 +50,8 @@ class _WindowPoolKernel(Kernel):
         return _crop(buf, self.pads, self.spatial_in)
 
 
-@register
-class MaxPoolKernel(_WindowPoolKernel):
+class MaxPoolKernel(_WindowPoolKernel, model=MaxPool):
     """Max over each window; padding is -inf (never wins): k - 1 comparisons per output."""
-
-    layer_model = MaxPool
 
     def forward(self, xs, p, ops):
         return self.fold_taps(pad_spatial(xs[0], self.pads, -np.inf), ops.maximum)
@@ -71,11 +68,8 @@ class MaxPoolKernel(_WindowPoolKernel):
                              grad.shape[0], grad.shape[-1], grad.dtype)]
 
 
-@register
-class AvgPoolKernel(_WindowPoolKernel):
+class AvgPoolKernel(_WindowPoolKernel, model=AvgPool):
     """Sum over each window (k - 1 adds) and one division by PyTorch's divisor per output."""
-
-    layer_model = AvgPool
 
     def setup(self) -> Shape:
         shape = super().setup()
@@ -98,13 +92,10 @@ class AvgPoolKernel(_WindowPoolKernel):
         return [self.scatter((share for _ in range(self.grid.taps)), grad.shape[0], grad.shape[-1], grad.dtype)]
 
 
-@register
-class LPPoolKernel(_WindowPoolKernel):
+class LPPoolKernel(_WindowPoolKernel, model=LPPool):
     """(sum over the window of x^p)^(1/p): x^p once per input element (a multiplication when p = 2,
     a power otherwise), k - 1 adds and one root per output. Partial windows (ceil_mode) sum the
     elements they hold (PyTorch instead rescales them by k / held elements)."""
-
-    layer_model = LPPool
 
     def _power(self, x, ops):
         p = self.layer.norm_type
@@ -156,9 +147,36 @@ class _Adaptive:
             yield tuple(outs), tuple(gathers), tuple(length for _, length in combo)
 
 
+class MeanOfWindows:
+    """Pooling by the mean (mixed into a pooling kernel): g - 1 adds and one division per output for
+    windows of g values; each element gets an equal share of the gradient."""
+
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: OpCounter, keepdims: bool = False) -> np.ndarray:
+        """One value per window of x along axes."""
+        return ops.mean(x, axes, keepdims)
+
+    def share(self, x: np.ndarray, g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        """Each element's part of its window's output gradient g (1-sized along axes), shaped like x."""
+        return np.broadcast_to(g / prod(x.shape[axis] for axis in axes), x.shape)
+
+
+class MaxOfWindows:
+    """Pooling by the maximum (mixed into a pooling kernel): g - 1 comparisons per output for windows
+    of g values; the gradient goes to the maximum (ties share it)."""
+
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: OpCounter, keepdims: bool = False) -> np.ndarray:
+        """One value per window of x along axes."""
+        return ops.max(x, axes, keepdims)
+
+    def share(self, x: np.ndarray, g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        """Each element's part of its window's output gradient g (1-sized along axes), shaped like x."""
+        winners = x == x.max(axis=axes, keepdims=True)
+        return np.where(winners, g, 0) / np.maximum(winners.sum(axis=axes, keepdims=True), 1)
+
+
 class AdaptivePoolKernel(Kernel):
-    """Adaptive pooling with PyTorch's windows [floor(o n/m), ceil((o+1) n/m)): each output reduces its
-    window; the average and max kernels say how."""
+    """Adaptive pooling with PyTorch's windows [floor(o n/m), ceil((o+1) n/m)); a reduction mixin
+    (MeanOfWindows, MaxOfWindows) says how a window becomes one value."""
 
     def setup(self) -> Shape:
         self.need_spatial()
@@ -168,21 +186,13 @@ class AdaptivePoolKernel(Kernel):
         self.adaptive = _Adaptive(self.spatial_in, self.outs)
         return (self.in_shapes[0][0], *self.outs)
 
-    def reduce(self, block: np.ndarray, axes: tuple[int, ...], ops: OpCounter) -> np.ndarray:
-        """One value per window of `block` (its window axes `axes`)."""
-        raise NotImplementedError
-
-    def share(self, block: np.ndarray, g: np.ndarray, axes: tuple[int, ...], taps: int) -> np.ndarray:
-        """Each element's part of its window's output gradient g, shaped like block."""
-        raise NotImplementedError
-
     def _window_axes(self) -> tuple[int, ...]:
         return tuple(range(2, 2 * len(self.outs) + 1, 2))
 
     def forward(self, xs, p, ops):
         x = xs[0]
         out = np.empty((x.shape[0], *self.outs, x.shape[-1]), dtype=x.dtype)
-        for outs, gathers, lengths in self.adaptive.blocks():
+        for outs, gathers, _ in self.adaptive.blocks():
             block = x[(slice(None),) + gathers + (slice(None),)]
             out[(slice(None),) + outs + (slice(None),)] = self.reduce(block, self._window_axes(), ops)
         return out
@@ -190,12 +200,12 @@ class AdaptivePoolKernel(Kernel):
     def backward(self, grad, xs, y, p):
         x = xs[0]
         gx = np.zeros_like(x)
-        for outs, gathers, lengths in self.adaptive.blocks():
+        for outs, gathers, _ in self.adaptive.blocks():
             g = grad[(slice(None),) + outs + (slice(None),)]  # (B, n0, n1, ..., C)
             shape = [g.shape[0]] + [s for n in g.shape[1:-1] for s in (n, 1)] + [g.shape[-1]]
             g = g.reshape(shape)
             block = x[(slice(None),) + gathers + (slice(None),)]
-            contribution = self.share(block, g, self._window_axes(), prod(lengths))
+            contribution = self.share(block, g, self._window_axes())
             index = (slice(None),) + tuple(np.broadcast_to(gi, block.shape[1:-1]) for gi in gathers) + (slice(None),)
             np.add.at(gx, index, contribution)
         return [gx]
@@ -207,36 +217,12 @@ class AdaptivePoolKernel(Kernel):
         return [mask]
 
 
-@register
-class AdaptiveAvgPoolKernel(AdaptivePoolKernel):
-    """The mean of each window: k - 1 adds and one division per output."""
-
-    layer_model = AdaptiveAvgPool
-
-    def reduce(self, block, axes, ops):
-        return ops.mean(block, axes)
-
-    def share(self, block, g, axes, taps):
-        return np.broadcast_to(g / taps, block.shape)
+class AdaptiveAvgPoolKernel(MeanOfWindows, AdaptivePoolKernel, model=AdaptiveAvgPool):
+    """Adaptive average pooling: the mean of each window."""
 
 
-@register
-class AdaptiveMaxPoolKernel(AdaptivePoolKernel):
-    """The maximum of each window: k - 1 comparisons per output."""
-
-    layer_model = AdaptiveMaxPool
-
-    def reduce(self, block, axes, ops):
-        return ops.max(block, axes)
-
-    def share(self, block, g, axes, taps):
-        return shared_by_winners(block, g, axes)
-
-
-def shared_by_winners(x: np.ndarray, g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """A max's gradient g passed to the elements equal to the max along axes (ties share it)."""
-    winners = x == x.max(axis=axes, keepdims=True)
-    return np.where(winners, g, 0) / np.maximum(winners.sum(axis=axes, keepdims=True), 1)
+class AdaptiveMaxPoolKernel(MaxOfWindows, AdaptivePoolKernel, model=AdaptiveMaxPool):
+    """Adaptive max pooling: the maximum of each window."""
 
 
 def axis_scatter_or(mask: np.ndarray, axis: int, n_in: int, reads) -> np.ndarray:
@@ -250,49 +236,34 @@ def axis_scatter_or(mask: np.ndarray, axis: int, n_in: int, reads) -> np.ndarray
 
 
 class GlobalPoolKernel(Kernel):
-    """One value per channel from every spatial position (keepdims keeps 1-sized axes)."""
+    """One value per channel from every spatial position (keepdims keeps 1-sized axes); a reduction
+    mixin (MeanOfWindows, MaxOfWindows) says how."""
 
     def setup(self) -> Shape:
         self.need_spatial()
         channels = self.in_shapes[0][0]
         return (channels, *(1,) * len(self.spatial_in)) if self.layer.keepdims else (channels,)
 
-    def depends(self, mask):
-        return [whole(mask, self.spatial_in)]
-
     @staticmethod
     def spatial_axes(x: np.ndarray) -> tuple[int, ...]:
         """The spatial axes of a channels-last array with a batch axis."""
         return tuple(range(1, x.ndim - 1))
 
-    def unreduced(self, grad: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """The output gradient with 1-sized spatial axes, broadcastable against x."""
-        return grad.reshape(x.shape[0], *(1,) * (x.ndim - 2), x.shape[-1])
-
-
-@register
-class GlobalAvgPoolKernel(GlobalPoolKernel):
-    """The mean over every spatial position: positions - 1 adds and one division per channel."""
-
-    layer_model = GlobalAvgPool
-
     def forward(self, xs, p, ops):
-        return ops.mean(xs[0], self.spatial_axes(xs[0]), self.layer.keepdims)
+        return self.reduce(xs[0], self.spatial_axes(xs[0]), ops, self.layer.keepdims)
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
-        return [np.broadcast_to(self.unreduced(grad, x) / prod(x.shape[1:-1]), x.shape).copy()]
+        g = grad.reshape(x.shape[0], *(1,) * (x.ndim - 2), x.shape[-1])
+        return [np.array(self.share(x, g, self.spatial_axes(x)))]
+
+    def depends(self, mask):
+        return [whole(mask, self.spatial_in)]
 
 
-@register
-class GlobalMaxPoolKernel(GlobalPoolKernel):
-    """The maximum over every spatial position: positions - 1 comparisons per channel."""
+class GlobalAvgPoolKernel(MeanOfWindows, GlobalPoolKernel, model=GlobalAvgPool):
+    """Global average pooling: the mean over every spatial position."""
 
-    layer_model = GlobalMaxPool
 
-    def forward(self, xs, p, ops):
-        return ops.max(xs[0], self.spatial_axes(xs[0]), self.layer.keepdims)
-
-    def backward(self, grad, xs, y, p):
-        x = xs[0]
-        return [shared_by_winners(x, self.unreduced(grad, x), self.spatial_axes(x))]
+class GlobalMaxPoolKernel(MaxOfWindows, GlobalPoolKernel, model=GlobalMaxPool):
+    """Global max pooling: the maximum over every spatial position."""

@@ -9,15 +9,12 @@ import numpy as np
 
 from ..geometry import KernelError, resampling
 from ...layers import Flatten, Identity, Linear, Pad, Upsample
-from ..registry import Kernel, SameShapeKernel, Shape, add_bias, register, whole
+from ..registry import Kernel, SameShapeKernel, Shape, add_bias, whole
 from .pool import axis_scatter_or
 
 
-@register
-class FlattenKernel(Kernel):
+class FlattenKernel(Kernel, model=Flatten):
     """Flatten in channels-first order (PyTorch's): (C, *spatial) -> (C * prod(spatial),)."""
-
-    layer_model = Flatten
 
     def setup(self) -> Shape:
         return (prod(self.in_shapes[0]),)
@@ -39,11 +36,8 @@ class FlattenKernel(Kernel):
         return [whole(mask, self.spatial_in)]
 
 
-@register
-class LinearKernel(Kernel):
+class LinearKernel(Kernel, model=Linear):
     """y = x W + b on flat inputs: in x out MACs and out bias adds per sample."""
-
-    layer_model = Linear
 
     def setup(self) -> Shape:
         shape = self.in_shapes[0]
@@ -74,11 +68,8 @@ class LinearKernel(Kernel):
         return [whole(mask, ())]
 
 
-@register
-class PadKernel(Kernel):
+class PadKernel(Kernel, model=Pad):
     """Constant padding of the spatial axes (a negative amount crops): no arithmetic."""
-
-    layer_model = Pad
 
     def setup(self) -> Shape:
         sizes = self.spatial_in
@@ -113,12 +104,9 @@ class PadKernel(Kernel):
         return [needed]
 
 
-@register
-class UpsampleKernel(Kernel):
+class UpsampleKernel(Kernel, model=Upsample):
     """Nearest or (multi)linear resampling with PyTorch's coordinate rules (align_corners, scale
     factor vs size). Linear: per output element, 2^d corner products and 2^d - 1 adds; nearest: a gather."""
-
-    layer_model = Upsample
 
     def setup(self) -> Shape:
         layer = self.layer
@@ -190,11 +178,8 @@ class UpsampleKernel(Kernel):
         return [mask]
 
 
-@register
-class IdentityKernel(SameShapeKernel):
+class IdentityKernel(SameShapeKernel, model=Identity):
     """The identity."""
-
-    layer_model = Identity
 
     def forward(self, xs, p, ops):
         return xs[0]
