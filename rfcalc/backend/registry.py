@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Optional
 import numpy as np
 
 from ..layers import LayerModel
-from .counting import OpCounter
+from .counting import CountedOps, OpCounter
 from .geometry import KernelError
 
 Shape = tuple[int, ...]
@@ -166,7 +166,7 @@ class SameShapeKernel(Kernel):
         return True
 
 
-def add_bias(y: np.ndarray, bias: Optional[np.ndarray], ops: OpCounter) -> np.ndarray:
+def add_bias(y: np.ndarray, bias: Optional[np.ndarray], ops: CountedOps) -> np.ndarray:
     """y + bias in place, one add per element of y (nothing without a bias)."""
     if bias is not None:
         ops.add(y, bias, out=y)

@@ -160,15 +160,17 @@ class PReLUKernel(SlopeKernel, model=PReLU):
 
 
 class ELUKernel(SameShapeKernel, model=ELU):
-    """where(x > 0, x, alpha (exp(x) - 1)): cmp, exp, add, mul per element (the exponential of the
-    negative side only, selected by the comparison, so that it never overflows)."""
+    """where(x > 0, x, alpha (exp(x) - 1)): cmp, exp, add, mul per element (exp may overflow where
+    x > 0; the select drops those values)."""
 
     def forward(self, xs, p, ops):
         x = xs[0]
         positive = ops.greater(x, 0)
-        e = ops.exp(ops.where(positive, 0, x))
-        ops.sub(e, 1, out=e)
-        return ops.where(positive, x, ops.mul(self.layer.alpha, e, out=e))
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = ops.exp(x)
+            ops.sub(e, 1, out=e)
+            ops.mul(self.layer.alpha, e, out=e)
+        return ops.where(positive, x, e)
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
@@ -186,12 +188,15 @@ class GELUKernel(SameShapeKernel, model=GELU):
     def forward(self, xs, p, ops):
         x = xs[0]
         if self.layer.approximate == "tanh":
-            cube = ops.mul(ops.mul(x, x), x)
-            inner = ops.add(x, ops.mul(0.044715, cube))
-            gate = ops.add(1, ops.tanh(ops.mul(_TANH_C, inner)))
+            gate = ops.mul(ops.mul(x, x), x)  # x^3: two multiplications; then, in place:
+            ops.mul(0.044715, gate, out=gate)
+            ops.add(x, gate, out=gate)
+            ops.mul(_TANH_C, gate, out=gate)
+            ops.tanh(gate, out=gate)
         else:
-            gate = ops.add(1, ops.erf(ops.mul(x, _RSQRT2)))
-        return ops.mul(ops.mul(0.5, x), gate)
+            gate = ops.erf(ops.mul(x, _RSQRT2))
+        ops.add(1, gate, out=gate)
+        return ops.mul(ops.mul(0.5, x), gate, out=gate)
 
     def backward(self, grad, xs, y, p):
         x = xs[0].astype(np.float64)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...layers import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, LPPool,
                        MaxPool)
-from ..counting import OpCounter
+from ..counting import CountedOps
 from ..geometry import KernelError, adaptive_windows, per_axis
 from ..registry import Kernel, Shape, whole
 from ..window import pad_spatial
@@ -151,7 +151,7 @@ class MeanOfWindows:
     """Pooling by the mean (mixed into a pooling kernel): g - 1 adds and one division per output for
     windows of g values; each element gets an equal share of the gradient."""
 
-    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: OpCounter, keepdims: bool = False) -> np.ndarray:
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: CountedOps, keepdims: bool = False) -> np.ndarray:
         """One value per window of x along axes."""
         return ops.mean(x, axes, keepdims)
 
@@ -164,7 +164,7 @@ class MaxOfWindows:
     """Pooling by the maximum (mixed into a pooling kernel): g - 1 comparisons per output for windows
     of g values; the gradient goes to the maximum (ties share it)."""
 
-    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: OpCounter, keepdims: bool = False) -> np.ndarray:
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: CountedOps, keepdims: bool = False) -> np.ndarray:
         """One value per window of x along axes."""
         return ops.max(x, axes, keepdims)
 

@@ -7,8 +7,8 @@ from math import floor, prod
 
 import numpy as np
 
-from ..geometry import KernelError, resampling
 from ...layers import Flatten, Identity, Linear, Pad, Upsample
+from ..geometry import KernelError, resampling
 from ..registry import Kernel, SameShapeKernel, Shape, add_bias, whole
 from .pool import axis_scatter_or
 
