@@ -16,9 +16,9 @@ from rfcalc.backend.engine import MemoryLimitError, Network
 from rfcalc.backend.erf import png_bytes, write_image
 from rfcalc.backend.rf import AxisHint, check_receptive_fields, intervals_of, select_positions
 from rfcalc.backend.window import Grid, correlate, pad_spatial, scatter_correlate
-from rfcalc.layers import type_names, validate_layer
-from rfcalc.verify.compare import effective_rf_of
+from rfcalc.layers import LAYER_TYPES, type_names, validate_layer
 from rfcalc.spec import parse_spec
+from rfcalc.verify.compare import effective_rf_of
 
 
 def kernel_for(fields: dict, *shapes):
@@ -38,9 +38,42 @@ def run_cf(kernel, xs_cf, params=None, seed=0):
 
 
 def test_every_layer_type_has_a_kernel():
-    missing = sorted(set(type_names()) - set(KERNELS))
+    missing = [cls.__name__ for cls in LAYER_TYPES if cls not in KERNELS]
+    assert not missing, f"layer model classes without a numpy kernel: {missing}"
+    assert not set(KERNELS) - set(LAYER_TYPES), "kernels for layer models that LAYER_TYPES does not list"
+    kernel_type_names = {name for kernel in KERNELS.values() for name in kernel.type_names()}
+    missing = sorted(set(type_names()) - kernel_type_names)
     assert not missing, f"layer types without a numpy kernel: {missing}"
-    assert not set(KERNELS) - set(type_names()), "kernels for types the spec format does not know"
+    assert not kernel_type_names - set(type_names()), "kernels for types the spec format does not know"
+
+
+def test_kernels_are_filed_under_the_layer_model_they_name_and_bound_by_class():
+    for model, kernel in KERNELS.items():
+        assert kernel.layer_model is model, f"{kernel.__name__} is filed under {model.__name__}"
+        assert kernel.type_names() == model.type_names()
+    for fields, shape, kernel in (
+            ({"type": "conv2d", "out_channels": 2, "kernel_size": 3}, (2, 5, 5), "ConvKernel"),
+            ({"type": "depthwise_conv2d", "kernel_size": 3}, (2, 5, 5), "DepthwiseConvKernel"),
+            ({"type": "adaptive_maxpool1d", "output_size": 2}, (2, 5), "AdaptiveMaxPoolKernel"),
+            ({"type": "global_avgpool"}, (2, 5), "GlobalAvgPoolKernel"),
+            ({"type": "dense", "out_features": 2}, (5,), "LinearKernel"),
+            ({"type": "hardswish"}, (5,), "HardswishKernel"),
+            ({"type": "log_softmax"}, (5,), "LogSoftmaxKernel"),
+            ({"type": "multiply"}, (5,), "MultiplyKernel")):
+        assert type(kernel_for(fields, shape)).__name__ == kernel
+
+
+def test_a_layer_model_without_a_kernel_is_refused_by_name():
+    from rfcalc.layers.activation import ReLU
+
+    class Unregistered(ReLU):  # a subclass is a model of its own: it does not inherit ReLU's kernel
+        pass
+
+    with pytest.raises(KernelError, match=r"no kernel for Unregistered \(layer types relu\)"):
+        bind(Unregistered(type="relu"), [(1, 2)])
+    with pytest.raises(RuntimeError, match="two kernels for ReLU"):
+        class Again(type(kernel_for({"type": "relu"}, (2,))), model=ReLU):  # noqa: F841
+            pass
 
 
 # -- the lecture notes' examples (004_8a6805dfbc660e54.txt) ---------------------------------------
@@ -208,6 +241,22 @@ def test_counts_of_what_kernels_do(fields, shape, expected):
     kernel = kernel_for(fields, shape)
     _, ops, _ = run_cf(kernel, [np.random.default_rng(0).standard_normal((1, *shape))])
     assert dict(ops.core) == expected
+
+
+def test_counted_ops_count_what_they_compute():
+    ops = OpCounter()
+    x = np.ones((2, 3, 4))
+    np.testing.assert_array_equal(ops.add(x, np.ones(4)), 2 * x)  # broadcast: the output's 24 elements
+    assert ops.sum(x, axis=(1, 2)).tolist() == [12, 12]  # 2 sums of 12 values: 11 adds each
+    assert ops.mean(x, axis=-1, keepdims=True).shape == (2, 3, 1)  # 6 groups of 4: 3 adds and 1 div each
+    ops.clip(x, 0, 6)  # a clip is two comparisons
+    ops.max(x, axis=None)  # 24 values: 23 comparisons
+    ops.where(x > 0, x, 0)  # a select is free
+    out = np.zeros_like(x)
+    assert ops.mul(x, 3, out=out) is out
+    assert dict(ops.core) == {"add": 24 + 22 + 18, "div": 6, "cmp": 48 + 23, "mul": 24}
+    ops.extra_ops("a reason").sub(x, 1)
+    assert ops.overhead == {"a reason": {"add": 24}} and ops.core["add"] == 64
 
 
 def test_softmax_stability_shift_is_overhead_not_core():

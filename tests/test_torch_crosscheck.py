@@ -1,8 +1,6 @@
 """Every numpy kernel against torch.nn.functional on random inputs (skipped where PyTorch is missing)."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
@@ -10,9 +8,9 @@ torch = pytest.importorskip("torch", reason="PyTorch not installed: cross-checks
 
 from rfcalc.backend import OpCounter, bind  # noqa: E402
 from rfcalc.backend.engine import Network  # noqa: E402
-from rfcalc.backend.torch_reference import (NO_TORCH_REFERENCE, channels_first, run_layer, run_network,  # noqa: E402
-                                            to_torch, torch_params)
-from rfcalc.layers import type_names, validate_layer  # noqa: E402
+from rfcalc.backend.torch_reference import (LAYOUTS, NO_TORCH_REFERENCE, REFERENCES, channels_first,  # noqa: E402
+                                            run_layer, run_network, to_torch, torch_params)
+from rfcalc.layers import LAYER_TYPES, validate_layer  # noqa: E402
 from rfcalc.sources import load_spec_source  # noqa: E402
 from rfcalc.spec import parse_spec  # noqa: E402
 
@@ -133,19 +131,22 @@ def test_kernel_matches_torch(case):
     np.testing.assert_allclose(channels_first(y), expected.numpy(), rtol=1e-6, atol=1e-6)
 
 
-def _family(name: str) -> str:
-    """conv2d -> conv, maxpool3d -> maxpool: the kernel family of a layer type name."""
-    return re.sub(r"_?[123]d$", "", name)
-
-
 def test_every_kernel_family_is_cross_checked():
-    checked = {_family(c[0]["type"]) for c in CASES}
-    aliases = {"dense": "linear", "zero_pad": "pad", "constant_pad": "pad"}
-    for name in type_names():
-        family = aliases.get(name, _family(name))
-        if family.startswith(NO_TORCH_REFERENCE):
+    checked = {type(validate_layer(fields)) for fields, _ in CASES}
+    for cls in LAYER_TYPES:
+        if cls in NO_TORCH_REFERENCE:
             continue
-        assert family in checked, f"no torch cross-check for {name}"
+        assert cls in checked, f"no torch cross-check for {cls.__name__} ({', '.join(cls.type_names())})"
+
+
+def test_every_layer_model_has_a_torch_reference_or_is_listed_without_one():
+    for cls in LAYER_TYPES:
+        if cls in NO_TORCH_REFERENCE:
+            assert cls not in REFERENCES, f"{cls.__name__} has a torch reference but is listed without one"
+        else:
+            assert cls in REFERENCES, f"no torch reference for {cls.__name__}: add one with @reference"
+    assert not set(REFERENCES) - set(LAYER_TYPES), "torch references for layer models LAYER_TYPES does not list"
+    assert not set(LAYOUTS) - set(REFERENCES), "parameter layouts for layer models without a torch reference"
 
 
 def test_lppool_partial_windows_differ_from_torch_by_design():

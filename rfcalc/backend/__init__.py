@@ -1,6 +1,6 @@
 """The numpy execution backend: runs a spec for real, counting what it does, to check the analyzer.
 
-Kernels live in their own registry (`KERNELS`, keyed by layer type name) and never call a layer
+Kernels live in their own registry (`KERNELS`, keyed by layer model class) and never call a layer
 model's facts(): output shapes, parameters, operation counts and receptive fields are measured here,
 independently, so that the backend can disagree with the analyzer. Importing this package imports
 numpy; `rfcalc analyze` never does.

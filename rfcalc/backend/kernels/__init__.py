@@ -1,2 +1,2 @@
-"""Importing this package files every kernel in the registry."""
-from . import conv, elementwise, pool, reshape  # noqa: F401  (registration side effects)
+"""Importing this package files every kernel in the registry; the modules mirror rfcalc/layers/."""
+from . import activation, conv, merge, norm, pool, reshape  # noqa: F401  (registration side effects)

@@ -7,9 +7,11 @@ from math import prod
 
 import numpy as np
 
+from ...layers import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv, SpatiallySeparableConv,
+                       TiledConv)
 from ..counting import OpCounter
 from ..geometry import AxisWindow, KernelError, per_axis, resolve_padding
-from ..registry import Kernel, Shape, normal, register
+from ..registry import Kernel, Shape, add_bias, normal
 from ..window import Grid, correlate, gather_or, pad_spatial, pieces, scatter_correlate, scatter_or
 
 
@@ -63,23 +65,16 @@ class _Channels(Kernel):
         return c_in
 
 
-@register
-class ConvKernel(_Channels):
-    """Cross-correlation with stride, padding (asymmetric, 'same', 'valid'), dilation and groups."""
+class GroupedConvKernel(_Channels):
+    """Cross-correlation with stride, padding (asymmetric, 'same', 'valid'), dilation and groups; the
+    plain and depthwise kernels say how many groups and output channels."""
 
-    types = ("conv", "conv1d", "conv2d", "conv3d",
-             "depthwise_conv", "depthwise_conv1d", "depthwise_conv2d", "depthwise_conv3d")
+    def channel_plan(self) -> tuple[int, int]:
+        """(groups, output channels), checked."""
+        raise NotImplementedError
 
     def setup(self) -> Shape:
-        layer = self.layer
-        c_in = self.in_shapes[0][0]
-        if layer.type.startswith("depthwise"):
-            out = layer.out_channels or c_in * layer.depth_multiplier
-            if out != c_in * layer.depth_multiplier:
-                raise KernelError(f"depthwise: out_channels {out} != {c_in} x depth_multiplier {layer.depth_multiplier}")
-            self.channel_setup(c_in, out)
-        else:
-            self.channel_setup(layer.groups, layer.out_channels)
+        self.channel_setup(*self.channel_plan())
         self.axes, self.grid, self.pads = _window_setup(self)
         return (self.c_out, *self.grid.counts)
 
@@ -94,10 +89,7 @@ class ConvKernel(_Channels):
 
     def forward(self, xs, p, ops):
         y = correlate(pad_spatial(xs[0], self.pads), self.grid, p["weight"], ops)
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         buf = _padded_zeros(grad.shape[0], self.spatial_in, self.pads, self.c_in, grad.dtype)
@@ -108,12 +100,27 @@ class ConvKernel(_Channels):
         return [_window_depends(mask, self.grid, self.pads, self.spatial_in)]
 
 
-@register
-class ConvTransposeKernel(_Channels):
+class ConvKernel(GroupedConvKernel, model=Conv):
+    """Convolution with the layer's groups and out_channels."""
+
+    def channel_plan(self) -> tuple[int, int]:
+        return self.layer.groups, self.layer.out_channels
+
+
+class DepthwiseConvKernel(GroupedConvKernel, model=DepthwiseConv):
+    """Depthwise convolution: one group per input channel, depth_multiplier filters each."""
+
+    def channel_plan(self) -> tuple[int, int]:
+        layer, c_in = self.layer, self.in_shapes[0][0]
+        out = layer.out_channels or c_in * layer.depth_multiplier
+        if out != c_in * layer.depth_multiplier:
+            raise KernelError(f"depthwise: out_channels {out} != {c_in} x depth_multiplier {layer.depth_multiplier}")
+        return c_in, out
+
+
+class ConvTransposeKernel(_Channels, model=ConvTranspose):
     """Transposed convolution: every input pixel scatters kernel x weights into the output (PyTorch's
     conv_transpose: full output cropped by padding, output_padding added at the end)."""
-
-    types = ("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
     def setup(self) -> Shape:
         layer = self.layer
@@ -154,10 +161,7 @@ class ConvTransposeKernel(_Channels):
         buf = np.zeros((x.shape[0], *self.buffer, self.c_out), dtype=x.dtype)
         scatter_correlate(x, self.grid, p["weight"], buf, ops)
         y = np.ascontiguousarray(buf[(slice(None),) + self.crop])
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         buf = np.zeros((grad.shape[0], *self.buffer, self.c_out), dtype=grad.dtype)
@@ -170,11 +174,8 @@ class ConvTransposeKernel(_Channels):
         return [gather_or(buf, self.grid)[0]]
 
 
-@register
-class SeparableConvKernel(_Channels):
+class SeparableConvKernel(_Channels, model=SeparableConv):
     """Depthwise window (depth_multiplier filters per channel, no bias) then a 1x1 pointwise conv + bias."""
-
-    types = ("separable_conv", "separable_conv1d", "separable_conv2d", "separable_conv3d")
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -201,10 +202,7 @@ class SeparableConvKernel(_Channels):
     def forward(self, xs, p, ops):
         mid = correlate(pad_spatial(xs[0], self.pads), self.grid, p["depthwise_weight"], ops)
         y = correlate(mid, self.point, p["pointwise_weight"], ops)
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         g_mid = np.zeros((*grad.shape[:-1], self.mid), dtype=grad.dtype)
@@ -217,11 +215,8 @@ class SeparableConvKernel(_Channels):
         return [_window_depends(mask, self.grid, self.pads, self.spatial_in)]
 
 
-@register
-class SpatiallySeparableKernel(_Channels):
+class SpatiallySeparableKernel(_Channels, model=SpatiallySeparableConv):
     """One 1-D convolution per spatial axis, in order (k x 1 then 1 x k); bias on the last."""
-
-    types = ("spatially_separable_conv", "spatially_separable_conv2d", "spatially_separable_conv3d")
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -261,10 +256,7 @@ class SpatiallySeparableKernel(_Channels):
         x = xs[0]
         for index, (grid, pads, _) in enumerate(self.stages):
             x = correlate(pad_spatial(x, pads), grid, p[f"weight{index}"], ops)
-        if "bias" in p:
-            x += p["bias"]
-            ops.count("add", x.size)
-        return x
+        return add_bias(x, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         for index in reversed(range(len(self.stages))):
@@ -281,11 +273,8 @@ class SpatiallySeparableKernel(_Channels):
         return [mask]
 
 
-@register
-class LocallyConnectedKernel(_Channels):
+class LocallyConnectedKernel(_Channels, model=LocallyConnected):
     """Unshared convolution: a separate (taps x C_in, C_out) filter and bias at every output position."""
-
-    types = ("locally_connected", "locally_connected1d", "locally_connected2d", "locally_connected3d")
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -316,8 +305,7 @@ class LocallyConnectedKernel(_Channels):
             result = np.matmul(a, p["weight"][lo:hi])  # (positions, batch, C_out): one filter per position
             ops.matmul_macs(a.shape, p["weight"][lo:hi].shape)
             if "bias" in p:
-                result += p["bias"][lo:hi, None, :]
-                ops.count("add", result.size)
+                ops.add(result, p["bias"][lo:hi, None, :], out=result)
             flat_out[batches, lo:hi] = result.transpose(1, 0, 2)
         return out
 
@@ -335,11 +323,8 @@ class LocallyConnectedKernel(_Channels):
         return [_window_depends(mask, self.grid, self.pads, self.spatial_in)]
 
 
-@register
-class TiledConvKernel(_Channels):
+class TiledConvKernel(_Channels, model=TiledConv):
     """Tiled convolution: prod(tile_size) filter banks; output o uses bank (o mod tile_size) per axis."""
-
-    types = ("tiled_conv", "tiled_conv1d", "tiled_conv2d", "tiled_conv3d")
 
     def setup(self) -> Shape:
         self.channel_setup(1, self.layer.out_channels)
@@ -377,8 +362,7 @@ class TiledConvKernel(_Channels):
         for bank, sub, offset, out in self._banks():
             part = correlate(x[offset], sub, p["weight"][bank:bank + 1], ops)
             if "bias" in p:
-                part += p["bias"][bank]
-                ops.count("add", part.size)
+                ops.add(part, p["bias"][bank], out=part)
             y[out] = part
         return y
 

@@ -7,8 +7,11 @@ from math import prod
 
 import numpy as np
 
+from ...layers import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, LPPool,
+                       MaxPool)
+from ..counting import CountedOps
 from ..geometry import KernelError, adaptive_windows, per_axis
-from ..registry import Kernel, Shape, register, whole
+from ..registry import Kernel, Shape, whole
 from ..window import pad_spatial
 from .conv import _crop, _padded_zeros, _window_depends, _window_setup
 
@@ -31,6 +34,14 @@ class _WindowPoolKernel(Kernel):
         """Views of every tap of every window, each shaped like the output."""
         return (self.grid.tap_view(xp, tap) for tap in self.grid.tap_offsets())
 
+    def fold_taps(self, xp: np.ndarray, combine) -> np.ndarray:
+        """Every window of the padded xp folded tap by tap with combine(out, tap, out=out): k - 1 per output."""
+        views = self.taps(xp)
+        out = np.array(next(views))
+        for view in views:
+            combine(out, view, out=out)
+        return out
+
     def scatter(self, per_tap, batch: int, channels: int, dtype) -> np.ndarray:
         """Sum per-tap output-shaped arrays back onto the (unpadded) input."""
         buf = _padded_zeros(batch, self.spatial_in, self.pads, channels, dtype)
@@ -39,19 +50,11 @@ class _WindowPoolKernel(Kernel):
         return _crop(buf, self.pads, self.spatial_in)
 
 
-@register
-class MaxPoolKernel(_WindowPoolKernel):
+class MaxPoolKernel(_WindowPoolKernel, model=MaxPool):
     """Max over each window; padding is -inf (never wins): k - 1 comparisons per output."""
 
-    types = ("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
-
     def forward(self, xs, p, ops):
-        views = self.taps(pad_spatial(xs[0], self.pads, -np.inf))
-        out = np.array(next(views))
-        for view in views:
-            np.maximum(out, view, out=out)
-            ops.count("cmp", out.size)
-        return out
+        return self.fold_taps(pad_spatial(xs[0], self.pads, -np.inf), ops.maximum)
 
     def backward(self, grad, xs, y, p):
         views = list(self.taps(pad_spatial(xs[0], self.pads, -np.inf)))
@@ -65,11 +68,8 @@ class MaxPoolKernel(_WindowPoolKernel):
                              grad.shape[0], grad.shape[-1], grad.dtype)]
 
 
-@register
-class AvgPoolKernel(_WindowPoolKernel):
+class AvgPoolKernel(_WindowPoolKernel, model=AvgPool):
     """Sum over each window (k - 1 adds) and one division by PyTorch's divisor per output."""
-
-    types = ("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
 
     def setup(self) -> Shape:
         shape = super().setup()
@@ -84,50 +84,31 @@ class AvgPoolKernel(_WindowPoolKernel):
         return shape
 
     def forward(self, xs, p, ops):
-        views = self.taps(pad_spatial(xs[0], self.pads))
-        out = np.array(next(views))
-        for view in views:
-            out += view
-            ops.count("add", out.size)
-        out /= self.divisor
-        ops.count("div", out.size)
-        return out
+        out = self.fold_taps(pad_spatial(xs[0], self.pads), ops.add)
+        return ops.div(out, self.divisor, out=out)
 
     def backward(self, grad, xs, y, p):
         share = grad / self.divisor
         return [self.scatter((share for _ in range(self.grid.taps)), grad.shape[0], grad.shape[-1], grad.dtype)]
 
 
-@register
-class LPPoolKernel(_WindowPoolKernel):
+class LPPoolKernel(_WindowPoolKernel, model=LPPool):
     """(sum over the window of x^p)^(1/p): x^p once per input element (a multiplication when p = 2,
     a power otherwise), k - 1 adds and one root per output. Partial windows (ceil_mode) sum the
     elements they hold (PyTorch instead rescales them by k / held elements)."""
-
-    types = ("lppool", "lppool1d", "lppool2d", "lppool3d")
 
     def _power(self, x, ops):
         p = self.layer.norm_type
         if p == 1:
             return x
-        if p == 2:
-            ops.count("mul", x.size)
-            return x * x
-        ops.count("exp", x.size)
-        return np.power(x, p)
+        return ops.mul(x, x) if p == 2 else ops.power(x, p)
 
     def forward(self, xs, p, ops):
-        powered = self._power(xs[0], ops)
-        views = self.taps(pad_spatial(powered, self.pads))
-        total = np.array(next(views))
-        for view in views:
-            total += view
-            ops.count("add", total.size)
+        total = self.fold_taps(pad_spatial(self._power(xs[0], ops), self.pads), ops.add)
         norm = self.layer.norm_type
         if norm == 1:
             return total
-        ops.count("exp", total.size)
-        return np.sqrt(total) if norm == 2 else np.power(total, 1.0 / norm)
+        return ops.sqrt(total) if norm == 2 else ops.power(total, 1.0 / norm)
 
     def backward(self, grad, xs, y, p):
         norm = self.layer.norm_type
@@ -166,12 +147,36 @@ class _Adaptive:
             yield tuple(outs), tuple(gathers), tuple(length for _, length in combo)
 
 
-@register
-class AdaptivePoolKernel(Kernel):
-    """Adaptive average or max pooling with PyTorch's windows [floor(o n/m), ceil((o+1) n/m))."""
+class MeanOfWindows:
+    """Pooling by the mean (mixed into a pooling kernel): g - 1 adds and one division per output for
+    windows of g values; each element gets an equal share of the gradient."""
 
-    types = ("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d",
-             "adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: CountedOps, keepdims: bool = False) -> np.ndarray:
+        """One value per window of x along axes."""
+        return ops.mean(x, axes, keepdims)
+
+    def share(self, x: np.ndarray, g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        """Each element's part of its window's output gradient g (1-sized along axes), shaped like x."""
+        return np.broadcast_to(g / prod(x.shape[axis] for axis in axes), x.shape)
+
+
+class MaxOfWindows:
+    """Pooling by the maximum (mixed into a pooling kernel): g - 1 comparisons per output for windows
+    of g values; the gradient goes to the maximum (ties share it)."""
+
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...], ops: CountedOps, keepdims: bool = False) -> np.ndarray:
+        """One value per window of x along axes."""
+        return ops.max(x, axes, keepdims)
+
+    def share(self, x: np.ndarray, g: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        """Each element's part of its window's output gradient g (1-sized along axes), shaped like x."""
+        winners = x == x.max(axis=axes, keepdims=True)
+        return np.where(winners, g, 0) / np.maximum(winners.sum(axis=axes, keepdims=True), 1)
+
+
+class AdaptivePoolKernel(Kernel):
+    """Adaptive pooling with PyTorch's windows [floor(o n/m), ceil((o+1) n/m)); a reduction mixin
+    (MeanOfWindows, MaxOfWindows) says how a window becomes one value."""
 
     def setup(self) -> Shape:
         self.need_spatial()
@@ -179,44 +184,28 @@ class AdaptivePoolKernel(Kernel):
         if min(self.outs) < 1:
             raise KernelError(f"output_size must be positive; got {self.layer.output_size}")
         self.adaptive = _Adaptive(self.spatial_in, self.outs)
-        self.is_max = "max" in self.layer.type
         return (self.in_shapes[0][0], *self.outs)
+
+    def _window_axes(self) -> tuple[int, ...]:
+        return tuple(range(2, 2 * len(self.outs) + 1, 2))
 
     def forward(self, xs, p, ops):
         x = xs[0]
-        nd = len(self.outs)
         out = np.empty((x.shape[0], *self.outs, x.shape[-1]), dtype=x.dtype)
-        window_axes = tuple(range(2, 2 * nd + 1, 2))
-        for outs, gathers, lengths in self.adaptive.blocks():
+        for outs, gathers, _ in self.adaptive.blocks():
             block = x[(slice(None),) + gathers + (slice(None),)]
-            taps = prod(lengths)
-            if self.is_max:
-                result = block.max(axis=window_axes)
-                ops.count("cmp", result.size * (taps - 1))
-            else:
-                result = block.sum(axis=window_axes)
-                ops.count("add", result.size * (taps - 1))
-                result /= taps
-                ops.count("div", result.size)
-            out[(slice(None),) + outs + (slice(None),)] = result
+            out[(slice(None),) + outs + (slice(None),)] = self.reduce(block, self._window_axes(), ops)
         return out
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
-        nd = len(self.outs)
         gx = np.zeros_like(x)
-        for outs, gathers, lengths in self.adaptive.blocks():
+        for outs, gathers, _ in self.adaptive.blocks():
             g = grad[(slice(None),) + outs + (slice(None),)]  # (B, n0, n1, ..., C)
             shape = [g.shape[0]] + [s for n in g.shape[1:-1] for s in (n, 1)] + [g.shape[-1]]
             g = g.reshape(shape)
             block = x[(slice(None),) + gathers + (slice(None),)]
-            if self.is_max:
-                best = block.max(axis=tuple(range(2, 2 * nd + 1, 2)), keepdims=True)
-                winners = block == best  # ties share the gradient
-                contribution = np.where(winners, g, 0) / np.maximum(
-                    winners.sum(axis=tuple(range(2, 2 * nd + 1, 2)), keepdims=True), 1)
-            else:
-                contribution = np.broadcast_to(g / prod(lengths), block.shape)
+            contribution = self.share(block, g, self._window_axes())
             index = (slice(None),) + tuple(np.broadcast_to(gi, block.shape[1:-1]) for gi in gathers) + (slice(None),)
             np.add.at(gx, index, contribution)
         return [gx]
@@ -226,6 +215,14 @@ class AdaptivePoolKernel(Kernel):
             reads = [(start + t, (end - start) > t) for t in range(int((end - start).max()))]
             mask = axis_scatter_or(mask, axis, self.spatial_in[axis], reads)
         return [mask]
+
+
+class AdaptiveAvgPoolKernel(MeanOfWindows, AdaptivePoolKernel, model=AdaptiveAvgPool):
+    """Adaptive average pooling: the mean of each window."""
+
+
+class AdaptiveMaxPoolKernel(MaxOfWindows, AdaptivePoolKernel, model=AdaptiveMaxPool):
+    """Adaptive max pooling: the maximum of each window."""
 
 
 def axis_scatter_or(mask: np.ndarray, axis: int, n_in: int, reads) -> np.ndarray:
@@ -238,40 +235,35 @@ def axis_scatter_or(mask: np.ndarray, axis: int, n_in: int, reads) -> np.ndarray
     return np.moveaxis(out, 0, axis)
 
 
-@register
 class GlobalPoolKernel(Kernel):
-    """Mean or max over every spatial position of each channel (keepdims keeps 1-sized axes)."""
-
-    types = ("global_avgpool", "global_maxpool")
+    """One value per channel from every spatial position (keepdims keeps 1-sized axes); a reduction
+    mixin (MeanOfWindows, MaxOfWindows) says how."""
 
     def setup(self) -> Shape:
         self.need_spatial()
         channels = self.in_shapes[0][0]
         return (channels, *(1,) * len(self.spatial_in)) if self.layer.keepdims else (channels,)
 
+    @staticmethod
+    def spatial_axes(x: np.ndarray) -> tuple[int, ...]:
+        """The spatial axes of a channels-last array with a batch axis."""
+        return tuple(range(1, x.ndim - 1))
+
     def forward(self, xs, p, ops):
-        x = xs[0]
-        axes = tuple(range(1, x.ndim - 1))
-        positions = prod(x.shape[1:-1])
-        if self.layer.type == "global_maxpool":
-            out = x.max(axis=axes, keepdims=self.layer.keepdims)
-            ops.count("cmp", out.size * (positions - 1))
-        else:
-            out = x.sum(axis=axes, keepdims=self.layer.keepdims)
-            ops.count("add", out.size * (positions - 1))
-            out /= positions
-            ops.count("div", out.size)
-        return out
+        return self.reduce(xs[0], self.spatial_axes(xs[0]), ops, self.layer.keepdims)
 
     def backward(self, grad, xs, y, p):
         x = xs[0]
-        channels = x.shape[-1]
-        g = grad.reshape(x.shape[0], *(1,) * (x.ndim - 2), channels)
-        if self.layer.type == "global_maxpool":
-            best = x.max(axis=tuple(range(1, x.ndim - 1)), keepdims=True)
-            winners = x == best
-            return [np.where(winners, g, 0) / winners.sum(axis=tuple(range(1, x.ndim - 1)), keepdims=True)]
-        return [np.broadcast_to(g / prod(x.shape[1:-1]), x.shape).copy()]
+        g = grad.reshape(x.shape[0], *(1,) * (x.ndim - 2), x.shape[-1])
+        return [np.array(self.share(x, g, self.spatial_axes(x)))]
 
     def depends(self, mask):
         return [whole(mask, self.spatial_in)]
+
+
+class GlobalAvgPoolKernel(MeanOfWindows, GlobalPoolKernel, model=GlobalAvgPool):
+    """Global average pooling: the mean over every spatial position."""
+
+
+class GlobalMaxPoolKernel(MaxOfWindows, GlobalPoolKernel, model=GlobalMaxPool):
+    """Global max pooling: the maximum over every spatial position."""

@@ -1,4 +1,4 @@
-"""Kernels that move, resample or merge data: flatten, linear, pad, upsample, add/multiply, concat."""
+"""Kernels that move or resample data: flatten, linear, pad, upsample, identity (rfcalc/layers/reshape.py)."""
 from __future__ import annotations
 
 import itertools
@@ -7,16 +7,14 @@ from math import floor, prod
 
 import numpy as np
 
+from ...layers import Flatten, Identity, Linear, Pad, Upsample
 from ..geometry import KernelError, resampling
-from ..registry import Kernel, Shape, register, whole
+from ..registry import Kernel, SameShapeKernel, Shape, add_bias, whole
 from .pool import axis_scatter_or
 
 
-@register
-class FlattenKernel(Kernel):
+class FlattenKernel(Kernel, model=Flatten):
     """Flatten in channels-first order (PyTorch's): (C, *spatial) -> (C * prod(spatial),)."""
-
-    types = ("flatten",)
 
     def setup(self) -> Shape:
         return (prod(self.in_shapes[0]),)
@@ -38,11 +36,8 @@ class FlattenKernel(Kernel):
         return [whole(mask, self.spatial_in)]
 
 
-@register
-class LinearKernel(Kernel):
+class LinearKernel(Kernel, model=Linear):
     """y = x W + b on flat inputs: in x out MACs and out bias adds per sample."""
-
-    types = ("linear", "dense")
 
     def setup(self) -> Shape:
         shape = self.in_shapes[0]
@@ -64,10 +59,7 @@ class LinearKernel(Kernel):
     def forward(self, xs, p, ops):
         y = xs[0] @ p["weight"]
         ops.matmul_macs(xs[0].shape, p["weight"].shape)
-        if "bias" in p:
-            y += p["bias"]
-            ops.count("add", y.size)
-        return y
+        return add_bias(y, p.get("bias"), ops)
 
     def backward(self, grad, xs, y, p):
         return [grad @ p["weight"].T]
@@ -76,11 +68,8 @@ class LinearKernel(Kernel):
         return [whole(mask, ())]
 
 
-@register
-class PadKernel(Kernel):
+class PadKernel(Kernel, model=Pad):
     """Constant padding of the spatial axes (a negative amount crops): no arithmetic."""
-
-    types = ("pad", "zero_pad", "constant_pad")
 
     def setup(self) -> Shape:
         sizes = self.spatial_in
@@ -115,12 +104,9 @@ class PadKernel(Kernel):
         return [needed]
 
 
-@register
-class UpsampleKernel(Kernel):
+class UpsampleKernel(Kernel, model=Upsample):
     """Nearest or (multi)linear resampling with PyTorch's coordinate rules (align_corners, scale
     factor vs size). Linear: per output element, 2^d corner products and 2^d - 1 adds; nearest: a gather."""
-
-    types = ("upsample", "upsample1d", "upsample2d", "upsample3d")
 
     def setup(self) -> Shape:
         layer = self.layer
@@ -167,13 +153,8 @@ class UpsampleKernel(Kernel):
             return x
         out = None
         for index, weight in self.corners:
-            term = x[(slice(None),) + index + (slice(None),)] * weight.astype(x.dtype)
-            ops.count("mul", term.size)
-            if out is None:
-                out = term
-            else:
-                out += term
-                ops.count("add", term.size)
+            term = ops.mul(x[(slice(None),) + index + (slice(None),)], weight.astype(x.dtype))
+            out = term if out is None else ops.add(out, term, out=out)
         return out
 
     def backward(self, grad, xs, y, p):
@@ -197,64 +178,11 @@ class UpsampleKernel(Kernel):
         return [mask]
 
 
-@register
-class MergeKernel(Kernel):
-    """Element-wise add or multiply of two or more same-shaped inputs: inputs - 1 ops per element."""
-
-    types = ("add", "multiply")
-
-    def setup(self) -> Shape:
-        first = self.in_shapes[0]
-        for shape in self.in_shapes[1:]:
-            if shape != first:
-                raise KernelError(f"{self.layer.type} needs equal shapes; got {[list(s) for s in self.in_shapes]}")
-        return first
+class IdentityKernel(SameShapeKernel, model=Identity):
+    """The identity."""
 
     def forward(self, xs, p, ops):
-        kind = "add" if self.layer.type == "add" else "mul"
-        out = xs[0].copy()
-        for x in xs[1:]:
-            if kind == "add":
-                out += x
-            else:
-                out *= x
-            ops.count(kind, x.size)
-        return out
+        return xs[0]
 
     def backward(self, grad, xs, y, p):
-        if self.layer.type == "add":
-            return [grad] * len(xs)
-        grads = []
-        for i in range(len(xs)):
-            g = grad.copy()
-            for j, x in enumerate(xs):
-                if j != i:
-                    g *= x
-            grads.append(g)
-        return grads
-
-    def depends(self, mask):
-        return [mask] * len(self.in_shapes)
-
-
-@register
-class ConcatKernel(Kernel):
-    """Concatenation along channels: no arithmetic."""
-
-    types = ("concat",)
-
-    def setup(self) -> Shape:
-        spatial = {s[1:] for s in self.in_shapes}
-        if len(spatial) != 1:
-            raise KernelError(f"concat needs equal spatial sizes; got {[list(s) for s in self.in_shapes]}")
-        return (sum(s[0] for s in self.in_shapes), *self.in_shapes[0][1:])
-
-    def forward(self, xs, p, ops):
-        return np.concatenate(xs, axis=-1)
-
-    def backward(self, grad, xs, y, p):
-        bounds = np.cumsum([x.shape[-1] for x in xs])[:-1]
-        return [np.ascontiguousarray(g) for g in np.split(grad, bounds, axis=-1)]
-
-    def depends(self, mask):
-        return [mask] * len(self.in_shapes)
+        return [grad]
