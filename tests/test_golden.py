@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from golden_outputs import DIGESTS, commands, digest, run
+from golden_outputs import DIGESTS, columns, commands, digest, run
 
 EXPECTED = json.loads(DIGESTS.read_text(encoding="utf-8"))
 
@@ -17,7 +17,6 @@ def test_every_output_has_a_digest():
 
 @pytest.mark.parametrize("name", sorted(commands()))
 def test_output_unchanged(name, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    text = run(commands()[name])
+    text = run(commands()[name], columns(name))
     assert digest(text) == EXPECTED[name], f"{name} changed: see tests/golden_outputs.py to diff it"
