@@ -227,6 +227,9 @@ def test_spatially_separable_equals_its_two_convolutions():
     ({"type": "global_maxpool"}, (2, 3, 3), {"cmp": 2 * 8}),
     ({"type": "batchnorm2d"}, (2, 3, 3), {"mul": 18, "add": 18}),
     ({"type": "layernorm"}, (2, 3), {"add": 3 * 6 - 1 + 6, "mul": 6 + 6, "div": 6 + 2, "exp": 1}),
+    # 2 groups of 2 channels x 3 positions (g = 6): per group adds 5 + 6 + 5 + 1 + 6 (bias), muls 6 + 6,
+    # divs 1 + 1 + 6, one square root.
+    ({"type": "group_norm", "num_groups": 2}, (4, 3), {"add": 2 * 23, "mul": 2 * 12, "div": 2 * 8, "exp": 2}),
     ({"type": "relu6"}, (2, 3), {"cmp": 12}),
     ({"type": "sigmoid"}, (2, 3), {"exp": 6, "add": 6, "div": 6}),
     ({"type": "gelu"}, (1, 4), {"exp": 4, "add": 4, "mul": 12}),
@@ -294,6 +297,7 @@ GRADIENT_CASES = [
     ({"type": "global_maxpool"}, [(2, 3, 3)]),
     ({"type": "batchnorm2d"}, [(2, 3, 3)]),
     ({"type": "layernorm", "normalized_shape": [3, 3]}, [(2, 3, 3)]),
+    ({"type": "group_norm", "num_groups": 2}, [(4, 3, 2)]),
     ({"type": "silu"}, [(2, 3, 3)]),
     ({"type": "gelu"}, [(2, 3, 3)]),
     ({"type": "gelu", "approximate": "tanh"}, [(2, 3, 3)]),
@@ -353,6 +357,7 @@ DEPENDENCY_CASES = [
     ({"type": "pad", "padding": [[-1, 2], [2, -1]]}, (1, 4, 4)),
     ({"type": "softmax", "dim": 2}, (1, 3, 4)),
     ({"type": "layernorm", "normalized_shape": [4]}, (1, 3, 4)),
+    ({"type": "group_norm", "num_groups": 1}, (2, 3, 4)),
     ({"type": "global_avgpool", "keepdims": True}, (1, 3, 4)),
 ]
 

@@ -494,6 +494,15 @@ def test_layernorm_normalized_shape_mismatch(analyze, shape):
                      "normalized_shape", "trailing dimensions", layer="n", line=3)
 
 
+@pytest.mark.parametrize("fields, words", [
+    ("num_groups: 2", ["num_groups 2", "divide the 3 input channels"]),
+    ("num_groups: 3, num_channels: 4", ["num_channels is 4", "3 channels"]),
+    ("num_groups: 0", ["num_groups", "greater than 0"]),
+], ids=["groups-do-not-divide", "channels-mismatch", "zero-groups"])
+def test_bad_group_norm(analyze, fields, words):
+    assert_bad_input(analyze(sequential(f"{{name: g, type: group_norm, {fields}}}")), *words, layer="g", line=3)
+
+
 def test_conv_transpose_output_padding_not_below_stride(analyze):
     assert_bad_input(analyze(sequential("{name: t, type: conv_transpose2d, out_channels: 4, kernel_size: 3, "
                                         "stride: 2, output_padding: 2}")),

@@ -410,6 +410,7 @@ layers:
   - {name: tr, type: conv_transpose2d, out_channels: 4, kernel_size: 1}
   - {name: bn, type: batchnorm2d}
   - {name: ln, type: layernorm}
+  - {name: gn, type: group_norm, num_groups: 2}
   - {name: do, type: dropout}
   - {name: a1, type: relu}
   - {name: a2, type: relu6}
@@ -451,3 +452,32 @@ def test_every_layer_type_has_a_rule_or_is_listed_as_nothing(profile):
     assert classes == set(TYPE_NAMES.values()) - {TYPE_NAMES["locally_connected2d"], TYPE_NAMES["tiled_conv2d"]}
     assert [(layer.name, note) for layer in report.layers for note in layer.notes if "rfcalc's count kept" in note] \
         == []
+
+
+# --- group norm (the type docs/adding-a-layer.md adds) -------------------------------------------------
+# 4x3x3 = 36 elements in 2 groups of 18, affine (weight and bias per channel: 8 parameters).
+# rfcalc, per group of 18: adds 17 (mean) + 18 (centring) + 17 (variance) + 1 (eps) + 18 (bias) = 71,
+# muls 18 (squares) + 18 (weight) = 36, divs 1 + 1 + 18 = 20, 1 square root: x 2 groups.
+GROUP_NORM = """
+input: {shape: [4, 3, 3]}
+layers:
+  - {name: gn, type: group_norm, num_groups: 2}
+"""
+
+
+def test_group_norm_under_rfcalc_and_every_profile():
+    from rfcalc.findings import ProfileFallback
+
+    own = profiled(GROUP_NORM, "rfcalc").layers[0]
+    assert own.params == 8 and own.macs == 0
+    assert own.flops_by_kind == {"add": 142, "mul": 72, "div": 40, "exp": 2}
+    # fvcore aten::group_norm norm_flop_counter: 5 per element with affine: 180 "flops" (MAC units);
+    # calflops _group_norm_flops_compute: the same 180 as FLOPs, 0 MACs; torchinfo: its 8 parameters;
+    # torchvision / ptflops (aten: no group_norm op) and thop (no nn.GroupNorm hook): nothing.
+    assert profiled(GROUP_NORM, "fvcore").totals.macs == 180
+    calflops = profiled(GROUP_NORM, "calflops").totals
+    assert (calflops.macs, calflops.flops) == (0, 180)
+    assert profiled(GROUP_NORM, "torchinfo").totals.macs == 8
+    for profile in ("torchvision", "ptflops", "thop"):
+        report = profiled(GROUP_NORM, profile)
+        assert report.totals.macs == 0 and not report.select(ProfileFallback.code), profile

@@ -215,3 +215,21 @@ def test_merge_of_crossing_branches_is_a_cross_not_a_box():
     rf = result.layers[2].rf
     centre = next(m for m in rf.mismatches) if rf.mismatches else None
     assert rf.ok, centre.describe() if centre else ""
+
+
+def test_group_norm_verifies_against_the_backend():
+    # The numpy kernel normalises each group over its channels and positions; the analyzer's counts,
+    # parameters and receptive fields (every unit sees the whole map) must match what it executes.
+    spec = parse_spec(textwrap.dedent("""
+        input: {shape: [4, 9, 7], batch: 2}
+        layers:
+          - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2}
+          - {name: gn, type: group_norm, num_groups: 4}
+          - {name: act, type: silu}
+          - {name: gn2, type: groupnorm, num_groups: 2, affine: false, inputs: [conv]}
+          - {name: sum, type: add, inputs: [act, gn2]}
+        """), "gn.yaml")
+    result = verify_spec(spec)
+    assert result.ok, "\n".join(result.mismatch_lines())
+    gn = result.layers[1]
+    assert gn.checks["params"].measured == 16 and gn.rf.every_position

@@ -238,6 +238,16 @@ layers:
                            nn.BatchNorm2d(4, track_running_stats=False), nn.ReLU6(),
                            nn.LayerNorm([4, 9, 9], elementwise_affine=False), nn.Softmax(dim=3))),
 
+    # Group norm with and without affine (fvcore and calflops count it, torchinfo its parameters).
+    ("group_norm", (4, 6, 6), """
+layers:
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: gn, type: group_norm, num_groups: 4}
+  - {name: relu, type: relu}
+  - {name: gn2, type: group_norm, num_groups: 2, affine: false}
+""", lambda: nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.GroupNorm(4, 8), nn.ReLU(),
+                           nn.GroupNorm(2, 8, affine=False))),
+
     # One spatial axis: conv1d, avg pooling, linear upsampling, adaptive average pooling 1-D, PReLU
     # per channel, linear on the flattened features.
     ("one_d", (2, 20), """

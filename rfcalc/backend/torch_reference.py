@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from ..layers import (ELU, GELU, Add, AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, BatchNorm, Concat, Conv,
-                      ConvTranspose, DepthwiseConv, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, Hardsigmoid,
-                      Hardswish, Identity, LayerModel, LayerNorm, LeakyReLU, Linear, LocallyConnected, LogSoftmax,
-                      LPPool, MaxPool, Multiply, Pad, PReLU, ReLU, ReLU6, SeparableConv, Sigmoid, SiLU, Softmax,
-                      SpatiallySeparableConv, Tanh, TiledConv, Upsample)
+                      ConvTranspose, DepthwiseConv, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, GroupNorm,
+                      Hardsigmoid, Hardswish, Identity, LayerModel, LayerNorm, LeakyReLU, Linear, LocallyConnected,
+                      LogSoftmax, LPPool, MaxPool, Multiply, Pad, PReLU, ReLU, ReLU6, SeparableConv, Sigmoid, SiLU,
+                      Softmax, SpatiallySeparableConv, Tanh, TiledConv, Upsample)
 from ..spec import INPUT
 from .engine import Network, Weights
 from .registry import Kernel, Params
@@ -216,6 +216,11 @@ def _batchnorm(kernel, t, xs):
 @reference(LayerNorm)
 def _layernorm(kernel, t, xs):
     return F.layer_norm(xs[0], kernel.norm, t.get("weight"), t.get("bias"), eps=kernel.layer.eps)
+
+
+@reference(GroupNorm)
+def _groupnorm(kernel, t, xs):
+    return F.group_norm(xs[0], kernel.layer.num_groups, t.get("weight"), t.get("bias"), eps=kernel.layer.eps)
 
 
 @reference(Dropout, Identity)

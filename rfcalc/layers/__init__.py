@@ -11,14 +11,14 @@ from .base import Family, LayerError, LayerFacts, LayerModel, Shape, Window
 from .conv import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv,
                    SpatiallySeparableConv, TiledConv)
 from .merge import Add, Concat, Multiply
-from .norm import BatchNorm, Dropout, LayerNorm
+from .norm import BatchNorm, Dropout, GroupNorm, LayerNorm
 from .pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, LPPool, MaxPool
 from .reshape import Flatten, Identity, Linear, Pad, Upsample
 
 LAYER_TYPES: tuple[type[LayerModel], ...] = (
     Conv, DepthwiseConv, ConvTranspose, SeparableConv, SpatiallySeparableConv, LocallyConnected, TiledConv,
     MaxPool, AvgPool, LPPool, AdaptiveAvgPool, AdaptiveMaxPool, GlobalAvgPool, GlobalMaxPool,
-    BatchNorm, LayerNorm, Dropout,
+    BatchNorm, LayerNorm, GroupNorm, Dropout,
     ReLU, ReLU6, Sigmoid, Tanh, SiLU, Hardswish, Hardsigmoid, LeakyReLU, ELU, PReLU, GELU, Softmax, LogSoftmax,
     Flatten, Linear, Pad, Upsample, Identity,
     Add, Multiply, Concat,

@@ -32,6 +32,7 @@ class Family(str, Enum):
     LINEAR = "linear"
     BATCHNORM = "batchnorm"
     LAYERNORM = "layernorm"
+    GROUPNORM = "groupnorm"
     DROPOUT = "dropout"
     MAXPOOL = "maxpool"
     AVGPOOL = "avgpool"

@@ -1,4 +1,4 @@
-"""Normalisation and regularisation: batch norm (inference form), layer norm, dropout."""
+"""Normalisation and regularisation: batch norm (inference form), layer norm, group norm, dropout."""
 from __future__ import annotations
 
 from math import prod
@@ -60,10 +60,41 @@ class LayerNorm(LayerModel):
         # A spatial axis inside normalized_shape makes every output read that whole axis.
         maps = tuple(explicit_map([((0, n - 1),)], 0) if 1 + axis >= first_normalized else IDENTITY
                      for axis, n in enumerate(shape[1:]))
-        affine = int(self.elementwise_affine)
-        ops = {"add": 3 * elements - groups + affine * elements, "mul": elements + affine * elements,
-               "div": elements + 2 * groups, "exp": groups}
-        return LayerFacts(shape, maps, params=2 * group * affine, ops=ops)
+        return LayerFacts(shape, maps, params=2 * group * self.elementwise_affine,
+                          ops=normalisation_ops(elements, groups, self.elementwise_affine))
+
+
+class GroupNorm(LayerModel):
+    """Group normalisation (Wu and He, 2018): the channels split into num_groups groups, each normalised
+    over its channels and every position, per sample. Counted as layer norm is, per group of g
+    elements: mean (g - 1 adds, 1 div), centring (g adds), variance (g muls, g - 1 adds, 1 div), + eps
+    (1 add), square root (1 exp kind), g divs; the per-channel affine part g muls and g adds. Every
+    output reads the whole spatial extent of its input."""
+
+    type: Literal["group_norm", "groupnorm"]
+    category: ClassVar = "normalisation"
+    family: ClassVar = Family.GROUPNORM
+    num_groups: PositiveInt
+    num_channels: Optional[PositiveInt] = Field(None, description="checked against the input when given")
+    eps: PositiveFloat = 1e-5
+    affine: bool = True
+
+    def facts(self, inputs: list[Shape]) -> LayerFacts:
+        shape = inputs[0]
+        channels = shape[0]
+        if self.num_channels is not None and self.num_channels != channels:
+            raise LayerError(f"num_channels is {self.num_channels} but the input has {channels} channels")
+        if channels % self.num_groups:
+            raise LayerError(f"num_groups {self.num_groups} must divide the {channels} input channels")
+        maps = tuple(explicit_map([((0, n - 1),)], 0) for n in shape[1:])
+        return LayerFacts(shape, maps, params=2 * channels * self.affine,
+                          ops=normalisation_ops(prod(shape), self.num_groups, self.affine))
+
+
+def normalisation_ops(elements: int, groups: int, affine: bool) -> dict[str, int]:
+    """Operations of normalising `elements` values in `groups` equal groups (see LayerNorm), by kind."""
+    return {"add": 3 * elements - groups + affine * elements, "mul": elements + affine * elements,
+            "div": elements + 2 * groups, "exp": groups}
 
 
 class Dropout(LayerModel):

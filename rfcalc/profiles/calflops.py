@@ -75,6 +75,11 @@ def layer_norm(view: LayerView) -> Count:
     return Count(0, (("layer_norm", view.in_elements * (5 if view.layer.elementwise_affine else 4)),))
 
 
+def group_norm(view: LayerView) -> Count:
+    """_group_norm_flops_compute: numel * (5 if affine else 4)."""
+    return Count(0, (("group_norm", view.in_elements * (5 if view.layer.affine else 4)),))
+
+
 def pool(view: LayerView) -> Count:
     """_pool_flops_compute (avg/max, adaptive avg/max pooling): input numel. global pooling is taken as
     nn.AdaptiveAvg/MaxPool(1)."""
@@ -116,13 +121,14 @@ PROFILE = Profile(
                 "output position per axis fewer, as calflops computes it)"),
      Convention("calflops-flops", "FLOPs: 2 x MACs, plus conv bias 1 per output element (linear bias not "
                 "counted); ReLU, LeakyReLU, ELU, PReLU, SiLU, GELU 1 per element; batch norm 2 per element "
-                "(eval, affine); layer norm 5; max/avg/adaptive/global pooling 1 per INPUT element; LP pooling "
-                "1 per input element + 2 per output element; softmax 1 per element; upsampling: the input "
-                "numel (scale factor) or the size itself"),
+                "(eval, affine); layer norm and group norm 5; max/avg/adaptive/global pooling 1 per INPUT "
+                "element; LP pooling 1 per input element + 2 per output element; softmax 1 per element; "
+                "upsampling: the input numel (scale factor) or the size itself"),
      Convention("calflops-uncounted", "not counted: sigmoid, tanh, hardswish, ReLU6, log-softmax, add/multiply "
                 "(a + b), concat")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, **every(ACTIVATIONS_WRAPPED, activation),
-     Family.BATCHNORM: batch_norm, Family.LAYERNORM: layer_norm, **every(POOLS_WRAPPED, pool),
+     Family.BATCHNORM: batch_norm, Family.LAYERNORM: layer_norm, Family.GROUPNORM: group_norm,
+     **every(POOLS_WRAPPED, pool),
      Family.UPSAMPLE: upsample, Family.SOFTMAX: softmax, Family.LPPOOL: lp_pool},
     # Calls calflops does not wrap (see above); Dropout runs F.dropout, which is the identity in eval.
     frozenset((Family.RELU6, Family.SIGMOID, Family.TANH, Family.HARDSWISH, Family.HARDSIGMOID,

@@ -45,6 +45,11 @@ def layer_norm(view: LayerView) -> Count:
     return mac_count(layer_norm=view.in_elements * (5 if view.layer.elementwise_affine else 4))
 
 
+def group_norm(view: LayerView) -> Count:
+    """norm_flop_counter(2) for aten::group_norm: input numel * (5 if affine else 4)."""
+    return mac_count(group_norm=view.in_elements * (5 if view.layer.affine else 4))
+
+
 def adaptive_avg_pool(view: LayerView) -> Count:
     """"aten::adaptive_avg_pool2d": elementwise_flop_counter(1, 0): one per input element.
     global_avgpool is taken as nn.AdaptiveAvgPool2d(1), torchvision's way to write it. The 1-D and
@@ -64,15 +69,16 @@ PROFILE = Profile(
     "fvcore", "fvcore FlopCountAnalysis (default handles)",
     "MACs = fvcore's FlopCountAnalysis(...).total() (fvcore: one multiply-add = one flop)",
     (Convention("fvcore-counted", "counted: conv/transposed conv/linear MACs without bias; batch norm (eval) 2 "
-                "per element (1 without affine; 5 / 4 without running stats); layer norm 5 per element (4 "
-                "without affine); adaptive average pooling 2-D (and global average pooling) 1 per input "
+                "per element (1 without affine; 5 / 4 without running stats); layer norm and group norm 5 per "
+                "element (4 without affine); adaptive average pooling 2-D (and global average pooling) 1 per input "
                 "element; nearest upsampling 2-D 1 and bilinear 4 per output element"),
      Convention("fvcore-uncounted", "not counted: convs with padding 'same' (stride 1) or 'valid' (PyTorch's "
                 "string padding runs as aten::_convolution_mode, which fvcore has no handle for), activations, "
                 "max/average pooling, add/multiply/concat, softmax, dropout, 1-D/3-D pooling and upsampling"),
      Convention("fvcore-flops", "FLOPs = 2 x fvcore's count")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, Family.BATCHNORM: batch_norm,
-     Family.LAYERNORM: layer_norm, **every((Family.ADAPTIVE_AVG, Family.GLOBAL_AVG), adaptive_avg_pool),
+     Family.LAYERNORM: layer_norm, Family.GROUPNORM: group_norm,
+     **every((Family.ADAPTIVE_AVG, Family.GLOBAL_AVG), adaptive_avg_pool),
      Family.UPSAMPLE: upsample},
     # Ops without a handle in _DEFAULT_SUPPORTED_OPS.
     frozenset((Family.PRELU, Family.SOFTMAX, Family.LOG_SOFTMAX, Family.MAXPOOL, Family.AVGPOOL, Family.LPPOOL,

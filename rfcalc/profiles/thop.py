@@ -88,14 +88,14 @@ PROFILE = Profile(
                 "nearest 1, linear 5, bilinear 11"),
      Convention("thop-uncounted", "not counted: ReLU, ReLU6, LeakyReLU, max pooling, dropout, padding; modules "
                 "without a thop hook (sigmoid, tanh, SiLU, GELU, ELU, hardswish, LP pooling, log-softmax, "
-                "trilinear upsampling) and add/multiply/concat"),
+                "trilinear upsampling, group norm) and add/multiply/concat"),
      Convention("thop-flops", "FLOPs = 2 x thop's count")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, Family.BATCHNORM: batch_norm,
      Family.LAYERNORM: layer_norm, Family.PRELU: prelu, Family.SOFTMAX: softmax, Family.AVGPOOL: avg_pool,
      **every((Family.ADAPTIVE_AVG, Family.GLOBAL_AVG), adaptive_avg_pool), Family.UPSAMPLE: upsample},
     # ReLU, ReLU6, MaxPool*, AdaptiveMaxPool*, Dropout, ZeroPad2d: zero_ops; LeakyReLU: count_relu ->
     # calculate_relu_flops returns 0; every other module (sigmoid, tanh, SiLU, GELU, ELU, Hardswish,
-    # Hardsigmoid, LPPool, LogSoftmax, Flatten, Identity) has no hook; add / multiply / cat are not modules.
+    # Hardsigmoid, LPPool, LogSoftmax, GroupNorm, Flatten, Identity) has no hook; add / multiply / cat are not modules.
     frozenset((Family.MAXPOOL, Family.LPPOOL, Family.ADAPTIVE_MAX, Family.GLOBAL_MAX, Family.LOG_SOFTMAX,
-               *ACTIVATIONS, *MOVES, *MERGES)),
+               Family.GROUPNORM, *ACTIVATIONS, *MOVES, *MERGES)),
     NO_TORCH)

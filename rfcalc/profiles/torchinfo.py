@@ -3,8 +3,8 @@
 TylerYep/torchinfo 1.8.0 torchinfo/layer_info.py LayerInfo.calculate_macs: for every parameter named
 "weight" or "bias" of a module, if "Conv" is in the class name: param count * batch * output spatial
 positions, else batch * param count; ModelStatistics sums leaf modules. So a conv counts its bias once
-per output element, a linear layer its bias once, batch norm / layer norm / PReLU their parameter
-count, and a transposed conv its weights once per OUTPUT position (about stride^d too many).
+per output element, a linear layer its bias once, batch norm / layer norm / group norm / PReLU their
+parameter count, and a transposed conv its weights once per OUTPUT position (about stride^d too many).
 """
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ def layer_norm(view: LayerView) -> Count:
     return mac_count(norm_params=2 * normalized if view.layer.elementwise_affine else 0)
 
 
+def group_norm(view: LayerView) -> Count:
+    """Its parameter count: weight and bias per channel when affine."""
+    return mac_count(norm_params=2 * view.in_shape[0] if view.layer.affine else 0)
+
+
 def prelu(view: LayerView) -> Count:
     """Its parameter count."""
     return mac_count(prelu_params=view.layer.num_parameters)
@@ -49,12 +54,12 @@ PROFILE = Profile(
     "MACs = torchinfo summary(...).total_mult_adds",
     (Convention("torchinfo-counted", "counted: conv weights and bias x output positions (so conv MACs + 1 per "
                 "output element for the bias); transposed conv weights x OUTPUT positions (over by about "
-                "stride^d); linear in x out + out (bias); batch norm, layer norm and PReLU: their parameter "
-                "count"),
+                "stride^d); linear in x out + out (bias); batch norm, layer norm, group norm and PReLU: their "
+                "parameter count"),
      Convention("torchinfo-uncounted", "not counted: layers without weight/bias parameters"),
      Convention("torchinfo-flops", "FLOPs = 2 x torchinfo's count")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, Family.BATCHNORM: batch_norm,
-     Family.LAYERNORM: layer_norm, Family.PRELU: prelu},
+     Family.LAYERNORM: layer_norm, Family.GROUPNORM: group_norm, Family.PRELU: prelu},
     # Modules without a parameter named weight or bias (nn.Upsample, pooling, parameter-free
     # activations, softmax, ...) and what is not a module at all (`a + b`, torch.cat, torch.flatten).
     frozenset((Family.UPSAMPLE, Family.SOFTMAX, Family.LOG_SOFTMAX, *ACTIVATIONS, *POOLS, *MOVES, *MERGES)),

@@ -25,8 +25,8 @@ def linear(view: LayerView) -> Count:
 
 
 # Only convolution and matrix products are in FlopCounterMode's registry.
-MATMULS_ONLY = frozenset((Family.BATCHNORM, Family.LAYERNORM, Family.UPSAMPLE, Family.PRELU, Family.SOFTMAX,
-                          Family.LOG_SOFTMAX, *ACTIVATIONS, *POOLS, *MOVES, *MERGES))
+MATMULS_ONLY = frozenset((Family.BATCHNORM, Family.LAYERNORM, Family.GROUPNORM, Family.UPSAMPLE, Family.PRELU,
+                          Family.SOFTMAX, Family.LOG_SOFTMAX, *ACTIVATIONS, *POOLS, *MOVES, *MERGES))
 
 PROFILE = Profile(
     "torchvision", "torchvision model tables / torch.utils.flop_counter",

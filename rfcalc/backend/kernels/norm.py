@@ -1,9 +1,9 @@
-"""Normalisation and regularisation kernels: batch norm, layer norm, dropout (rfcalc/layers/norm.py)."""
+"""Normalisation and regularisation kernels: batch norm, layer norm, group norm, dropout (rfcalc/layers/norm.py)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ...layers import BatchNorm, Dropout, LayerNorm
+from ...layers import BatchNorm, Dropout, GroupNorm, LayerNorm
 from ..counting import CountedOps
 from ..geometry import KernelError
 from ..registry import Kernel, SameShapeKernel, Shape, add_bias, reduce_or
@@ -13,6 +13,19 @@ def centred_and_variance(x: np.ndarray, axes: tuple[int, ...], ops: CountedOps) 
     """x minus its mean along axes, and its (biased) variance there, with 1-sized axes kept."""
     centred = ops.sub(x, ops.mean(x, axes, keepdims=True))
     return centred, ops.mean(ops.mul(centred, centred), axes, keepdims=True)
+
+
+def normalised_gradient(x: np.ndarray, gy: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    """Gradient through (x - mean) / sqrt(var + eps) over `axes`, given the gradient gy of its output."""
+    mean = x.mean(axis=axes, keepdims=True)
+    std = np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)
+    xhat = (x - mean) / std
+    return (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) / std
+
+
+def affine_init(name: str, shape: Shape, rng: np.random.Generator) -> np.ndarray:
+    """A normalisation's affine parameters: weights around 1, biases around 0."""
+    return rng.uniform(0.5, 1.5, shape) if name == "weight" else rng.normal(0.0, 0.1, shape)
 
 
 class BatchNormKernel(SameShapeKernel, model=BatchNorm):
@@ -88,7 +101,7 @@ class LayerNormKernel(Kernel, model=LayerNorm):
         return {"weight": self.norm, "bias": self.norm} if self.layer.elementwise_affine else {}
 
     def init_array(self, name, shape, rng):
-        return rng.uniform(0.5, 1.5, shape) if name == "weight" else rng.normal(0.0, 0.1, shape)
+        return affine_init(name, shape, rng)
 
     def _axes(self, ndim: int) -> tuple[int, ...]:
         return tuple(range(1 + self.first, ndim))
@@ -104,13 +117,9 @@ class LayerNormKernel(Kernel, model=LayerNorm):
     def backward(self, grad, xs, y, p):
         x = np.moveaxis(xs[0], -1, 1)
         gy = np.moveaxis(grad, -1, 1)
-        axes = self._axes(x.ndim)
-        mean = x.mean(axis=axes, keepdims=True)
-        std = np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + self.layer.eps)
-        xhat = (x - mean) / std
         if "weight" in p:
             gy = gy * p["weight"]
-        gx = (gy - gy.mean(axis=axes, keepdims=True) - xhat * (gy * xhat).mean(axis=axes, keepdims=True)) / std
+        gx = normalised_gradient(x, gy, self._axes(x.ndim), self.layer.eps)
         return [np.ascontiguousarray(np.moveaxis(gx, 1, -1))]
 
     def _spatial_axes(self) -> tuple[int, ...]:
@@ -122,6 +131,58 @@ class LayerNormKernel(Kernel, model=LayerNorm):
 
     def pointwise(self) -> bool:
         return not self._spatial_axes()
+
+
+class GroupNormKernel(Kernel, model=GroupNorm):
+    """Group norm: the channels in num_groups groups, each normalised over its channels and every
+    position of a sample, then a per-channel affine map. Counted as executed: per group of g, the mean
+    (g - 1 adds, 1 div), centring (g adds), variance (g muls, g - 1 adds, 1 div), + eps, square root,
+    g divisions; the affine part g muls and g adds."""
+
+    def setup(self) -> Shape:
+        shape = self.in_shapes[0]
+        channels, wanted = shape[0], self.layer.num_channels
+        if wanted is not None and wanted != channels:
+            raise KernelError(f"num_channels {wanted} but the input has {channels} channels")
+        if channels % self.layer.num_groups:
+            raise KernelError(f"num_groups {self.layer.num_groups} does not divide the {channels} channels")
+        return shape
+
+    def param_shapes(self):
+        channels = self.in_shapes[0][0]
+        return {"weight": (channels,), "bias": (channels,)} if self.layer.affine else {}
+
+    def init_array(self, name, shape, rng):
+        return affine_init(name, shape, rng)
+
+    def _grouped(self, x: np.ndarray) -> np.ndarray:
+        """A channels-last array (batch, *spatial, C) viewed as (batch, *spatial, groups, C / groups)."""
+        return x.reshape(*x.shape[:-1], self.layer.num_groups, -1)
+
+    @staticmethod
+    def _axes(ndim: int) -> tuple[int, ...]:
+        """The axes of a grouped view that one group spans: every spatial axis and its channels."""
+        return (*range(1, ndim - 2), ndim - 1)
+
+    def forward(self, xs, p, ops):
+        grouped = self._grouped(xs[0])
+        centred, var = centred_and_variance(grouped, self._axes(grouped.ndim), ops)
+        out = ops.div(centred, ops.sqrt(ops.add(var, self.layer.eps))).reshape(xs[0].shape)
+        if "weight" in p:
+            out = add_bias(ops.mul(out, p["weight"]), p["bias"], ops)
+        return out
+
+    def backward(self, grad, xs, y, p):
+        gy = grad * p["weight"] if "weight" in p else grad
+        grouped = self._grouped(xs[0])
+        gx = normalised_gradient(grouped, self._grouped(gy), self._axes(grouped.ndim), self.layer.eps)
+        return [gx.reshape(xs[0].shape)]
+
+    def depends(self, mask):
+        return [reduce_or(mask, tuple(range(len(self.spatial_in))))]
+
+    def pointwise(self) -> bool:
+        return not self.spatial_in
 
 
 class DropoutKernel(SameShapeKernel, model=Dropout):
