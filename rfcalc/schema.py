@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 from pydantic_core import PydanticUndefined
 
 from .layers import LAYER_TYPES, Layer
-from .spec import SpecDocument
+from .document import SpecDocument
 
 _EXPRESSION = {"type": "string", "pattern": r"\$\{.*\}", "description": "a ${...} expression"}
 _NAME = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
