@@ -157,19 +157,10 @@ def _misalignment(names, patterns: list[ax.AxisMap]) -> Optional[str]:
     return "; ".join(parts) or None
 
 
-def _readers(spec: Spec) -> dict[str, list[str]]:
-    """Tensor name -> the layers that read it, in order."""
-    readers: dict[str, list[str]] = {}
-    for node in spec.nodes:
-        for name in node.inputs:
-            readers.setdefault(name, []).append(node.name)
-    return readers
-
-
 def _dropped_pixels(spec: Spec, states: dict, dropped: dict[str, tuple]) -> tuple[dict, dict]:
     """(warnings, notes) per layer about pixels at the end of a tensor that a window layer never reads:
     a warning when no layer reading that tensor reads them, a note when another one does."""
-    readers = _readers(spec)
+    readers = spec.graph.readers
     warnings: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
     for tensor, names in readers.items():
@@ -260,7 +251,7 @@ def _covers_input(fields: Fields) -> bool:
 def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[str]:
     """Input pixels that no unit of a final spatial tensor sees: a network output, or a tensor that a
     flatten/linear/global layer consumes (after which every unit nominally sees the whole input)."""
-    readers = _readers(spec)
+    readers = spec.graph.readers
     warnings = []
     for node in spec.nodes:
         state = states[node.name]
@@ -304,10 +295,7 @@ def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Total
 
 def _peak_live(spec: Spec, results: list[LayerResult], input_bytes: int) -> int:
     """Largest total of tensors alive at once, freeing each after its last consumer (network outputs stay)."""
-    last_use = {INPUT: -1}
-    for node in spec.nodes:
-        for name in node.inputs:
-            last_use[name] = node.index
+    last_use = spec.graph.last_use
     end = len(spec.nodes)
     frees: dict[int, int] = {}
     sizes = {INPUT: input_bytes, **{r.name: r.activation_bytes for r in results}}

@@ -6,6 +6,7 @@ A spec is a YAML mapping with `input`, `layers`, and optionally `name`, `descrip
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,7 +16,7 @@ from .document import InputSpec, SpecDocument, first_message, suggest, validatio
 from .errors import Location, SpecError
 from .expander import expand
 from .gcpause import gc_paused
-from .graph import INPUT, Node, layer_label
+from .graph import INPUT, Graph, Node, build_graph, layer_label
 from .yamlsource import SourceMap, load_yaml, location_of
 
 __all__ = ["INPUT", "InputSpec", "Node", "Spec", "SpecDocument", "layer_label", "parse_spec"]
@@ -32,6 +33,11 @@ class Spec:
     description: Optional[str] = None
     budgets: Optional[dict] = None
     raw: Any = None
+
+    @cached_property
+    def graph(self) -> Graph:
+        """Who reads which tensor (worked out on first use)."""
+        return build_graph(self.nodes)
 
     def with_input(self, size: Optional[list[int]] = None, batch: Optional[int] = None,
                    dtype: Optional[str] = None) -> "Spec":
