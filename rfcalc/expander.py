@@ -70,7 +70,7 @@ class Scope(NamedTuple):
         """The names an item here may read: this scope's, then the enclosing groups', then 'input'."""
         names, scope = [], self
         while scope is not None:
-            names += scope.local()
+            names.extend(scope.local())
             scope = scope.parent
         return names + [INPUT]
 
