@@ -154,15 +154,6 @@ def _misalignment(axis: int, names, patterns: list[ax.AxisMap]) -> Optional[Misa
     return MisalignedMerge(axis=axis, offsets=tuple(offsets)) if offsets else None
 
 
-def _readers(spec: Spec) -> dict[str, list[str]]:
-    """Tensor name -> the layers that read it, in order."""
-    readers: dict[str, list[str]] = {}
-    for node in spec.nodes:
-        for name in node.inputs:
-            readers.setdefault(name, []).append(node.name)
-    return readers
-
-
 def _dropped_pixels(spec: Spec, dropped: dict[str, tuple[DroppedPixels, ...]]) -> dict[str, list[DroppedPixels]]:
     """Per layer, the pixels at the end of a tensor that its windows never read: a warning when no
     layer reading that tensor reads them, a note naming the one that does otherwise."""
@@ -170,7 +161,7 @@ def _dropped_pixels(spec: Spec, dropped: dict[str, tuple[DroppedPixels, ...]]) -
         return next((d.count for d in dropped[name] if d.axis == axis), 0)
 
     findings: dict[str, list[DroppedPixels]] = {}
-    for names in _readers(spec).values():
+    for names in spec.graph.readers.values():
         for name in names:
             for drop in dropped[name]:
                 covering = [other for other in names if count(other, drop.axis) < drop.count]
@@ -245,7 +236,7 @@ def _covers_input(fields: Fields) -> bool:
 def _unseen_pixels(spec: Spec, states: dict, input_sizes) -> list[UnseenInput]:
     """Input pixels that no unit of a final spatial tensor sees: a network output, or a tensor that a
     flatten/linear/global layer consumes (after which every unit nominally sees the whole input)."""
-    readers = _readers(spec)
+    readers = spec.graph.readers
     findings = []
     for node in spec.nodes:
         state = states[node.name]
@@ -289,10 +280,7 @@ def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Total
 
 def _peak_live(spec: Spec, results: list[LayerResult], input_bytes: int) -> int:
     """Largest total of tensors alive at once, freeing each after its last consumer (network outputs stay)."""
-    last_use = {INPUT: -1}
-    for node in spec.nodes:
-        for name in node.inputs:
-            last_use[name] = node.index
+    last_use = spec.graph.last_use
     end = len(spec.nodes)
     frees: dict[int, int] = {}
     sizes = {INPUT: input_bytes, **{r.name: r.activation_bytes for r in results}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import re
 import warnings
@@ -94,12 +95,7 @@ def evaluate(text: str, variables: Mapping[str, Any]) -> Any:
     shown = shorten(text.strip())
     if len(text) > MAX_EXPRESSION:
         raise ExpressionError(f"expression '{shown}' is longer than {MAX_EXPRESSION:,} characters")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '4if 1 else 2'
-            tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
-        raise ExpressionError(f"cannot parse '{shown}': {getattr(exc, 'msg', None) or type(exc).__name__}") from None
+    tree = _parse(text.strip())
     try:
         result = _evaluate(tree, variables)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, MemoryError) as exc:
@@ -108,6 +104,18 @@ def evaluate(text: str, variables: Mapping[str, Any]) -> Any:
     if size > MAX_RESULT or (isinstance(result, int) and abs(result) >= 1 << 63):
         raise ExpressionError(f"'{shown}' gives a value too large to be a layer parameter")
     return result
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(text: str) -> ast.Expression:
+    """The syntax tree of an expression (cached: blocks and repeats evaluate the same texts many times)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '4if 1 else 2'
+            return ast.parse(text, mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        problem = getattr(exc, "msg", None) or type(exc).__name__
+        raise ExpressionError(f"cannot parse '{shorten(text)}': {problem}") from None
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -4,60 +4,50 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticUndefined
 
+from .document import BlockCall, Expression, GroupItem, NodeKeys, SpecDocument
 from .layers import LAYER_TYPES, Layer
-from .spec import SpecDocument
-
-_EXPRESSION = {"type": "string", "pattern": r"\$\{.*\}", "description": "a ${...} expression"}
-_NAME = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
-_NODE_PROPERTIES = {
-    "name": {**_NAME, "description": "layer name (default: its index in the scope)"},
-    "inputs": {"anyOf": [_NAME, {"type": "array", "items": _NAME}],
-               "description": "earlier layers to read (default: the previous one); 'input' is the scope's input"},
-    "if": {"anyOf": [{"type": "boolean"}, _EXPRESSION], "description": "include only when true"},
-    "trainable": {"anyOf": [{"type": "boolean"}, _EXPRESSION], "description": "false: parameters are frozen"},
-    "share_params_with": {"type": "string", "description": "reuse that layer's parameters (counted once)"},
-}
 
 
-def _allow_expressions(schema: dict) -> dict:
-    """Every property may also be a ${...} expression (used inside blocks)."""
-    for name, prop in list(schema.get("properties", {}).items()):
-        if name != "type":
-            schema["properties"][name] = {"anyOf": [prop, _EXPRESSION], **(
-                {"description": prop["description"]} if "description" in prop else {})}
-    return schema
+def _model_schema(model: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A model's JSON Schema and its definitions (referenced as #/$defs/NAME)."""
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    return schema, schema.pop("$defs", {})
+
+
+def _add_node_keys(defs: dict[str, Any]) -> None:
+    """Give each layer type's definition the node keys (NodeKeys); inside blocks any of its values other
+    than `type` may be a ${...} expression."""
+    node_keys = _model_schema(NodeKeys)[0]["properties"]
+    expression = TypeAdapter(Expression).json_schema()
+    for definition in defs.values():
+        kind = definition.get("properties", {}).get("type", {})
+        if not (kind.get("enum") or "const" in kind):
+            continue
+        definition["properties"].update(copy.deepcopy(node_keys))
+        for name, prop in list(definition["properties"].items()):
+            if name != "type":
+                definition["properties"][name] = {"anyOf": [prop, expression], **(
+                    {"description": prop["description"]} if "description" in prop else {})}
+        definition["description"] = (definition.get("description") or "").strip()
 
 
 def spec_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of a spec file."""
-    document = SpecDocument.model_json_schema()
+    document, defs = _model_schema(SpecDocument)
     layer_schema = TypeAdapter(Layer).json_schema(ref_template="#/$defs/{model}")
-    defs = {**document.pop("$defs", {}), **layer_schema.pop("$defs", {})}
-    for name, definition in defs.items():
-        if definition.get("properties", {}).get("type", {}).get("enum") or \
-                "const" in definition.get("properties", {}).get("type", {}):
-            definition["properties"].update(copy.deepcopy(_NODE_PROPERTIES))
-            _allow_expressions(definition)
-            definition["description"] = (definition.get("description") or "").strip()
-    item = {"$ref": "#/$defs/LayerItem"}
-    composite_keys = {k: v for k, v in _NODE_PROPERTIES.items() if k in ("name", "inputs", "if")}
-    group = {"type": "object", "required": ["layers"], "additionalProperties": False,
-             "properties": {**composite_keys, "layers": {"type": "array", "items": item, "minItems": 1},
-                            "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, _EXPRESSION]}},
-             "description": "an inline sequential group of layers (optionally repeated: NAME.0, NAME.1, ...)"}
-    call = {"type": "object", "required": ["block"], "additionalProperties": False,
-            "properties": {**composite_keys, "block": {"type": "string"}, "args": {"type": "object"},
-                           "repeat": {"anyOf": [{"type": "integer", "minimum": 1}, _EXPRESSION]}},
-            "description": "a use of a block defined under `blocks`"}
+    defs.update(layer_schema.pop("$defs", {}))
+    _add_node_keys(defs)
+    for model in (GroupItem, BlockCall):
+        defs[model.__name__] = _model_schema(model)[0]
     # The layer types are disjoint on `type`, so anyOf (which stops at the first match) says the same
     # as pydantic's oneOf and validates many times faster.
     layer_schema["anyOf"] = layer_schema.pop("oneOf")
-    defs["LayerItem"] = {"anyOf": [layer_schema, group, call]}
-    document["properties"]["layers"] = {"type": "array", "items": item, "minItems": 1}
-    defs["BlockSpec"]["properties"]["layers"] = {"type": "array", "items": item, "minItems": 1}
+    defs["LayerItem"] = {"anyOf": [layer_schema, {"$ref": "#/$defs/GroupItem"}, {"$ref": "#/$defs/BlockCall"}]}
+    for schema in (document, defs["BlockSpec"], defs["GroupItem"]):  # their `layers` hold layer items
+        schema["properties"]["layers"]["items"] = {"$ref": "#/$defs/LayerItem"}
     document["$defs"] = defs
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "rfcalc spec"

@@ -133,6 +133,29 @@ def test_schema_accepts_the_bundled_specs():
         validator.validate({"input": {"shape": [3, 8, 8]}, "layers": [{"type": "conv2d", "kernel_sise": 3}]})
 
 
+def test_schema_rejects_unknown_keys_in_groups_and_block_calls():
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema not installed: schema validation skipped")
+    schema = spec_json_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    spec = {"input": {"shape": [3, 8, 8]}, "blocks": {"unit": {"params": {"w": 4}, "layers": [{"type": "relu"}]}}}
+    group = {"name": "g", "layers": [{"type": "relu"}], "repeat": 2}
+    call = {"name": "u", "block": "unit", "args": {"w": 8}, "repeat": "${1 + 1}"}
+    validator.validate({**spec, "layers": [group, call]})
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**spec, "layers": [{**group, "repat": 2}]})
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**spec, "layers": [{**call, "arg": {"w": 8}}]})
+
+
+def test_schema_of_groups_block_calls_and_node_keys_comes_from_their_models():
+    from rfcalc.document import BlockCall, GroupItem, NodeKeys
+
+    defs = spec_json_schema()["$defs"]
+    assert tuple(defs["GroupItem"]["properties"]) == GroupItem.keys()
+    assert tuple(defs["BlockCall"]["properties"]) == BlockCall.keys()
+    assert set(NodeKeys.keys()) <= set(defs["Conv"]["properties"])
+
+
 def test_python_api():
     report = rfcalc.analyze(rfcalc.load_spec(TINY))
     assert isinstance(report, rfcalc.Report)

@@ -1043,6 +1043,22 @@ def test_adaptive_pool_with_a_huge_period(analyze):
                      layer="a", line=3)
 
 
+@pytest.mark.parametrize("value, words", [
+    ('"${w * }"', ["vars.c: in expression", "cannot parse 'w *'"]),
+    ('"${nope + 1}"', ["vars.c: in expression", "unknown variable 'nope' (known: w)"]),
+    ('{deep: [1, "${w // 0}"]}', ["vars.c.deep.1: in expression", "division"]),
+], ids=["unparsable", "unknown-variable", "nested"])
+def test_failing_expression_in_vars(analyze, value, words):
+    text = f"input: {{shape: [3, 32, 32]}}\nvars:\n  w: 8\n  c: {value}\nlayers: [{{type: relu}}]\n"
+    assert_bad_input(analyze(text), *words, line=4)
+
+
+def test_bad_argument_in_a_later_repetition_names_the_call(analyze):
+    text = BLOCK + 'layers:\n  - {name: x, block: unit, repeat: 2, args: {c: "${4 // (1 - i)}"}}\n'
+    message = assert_bad_input(analyze(text), "args.c: in expression", "division", layer="x", line=8)
+    assert "x.0" not in message  # not a layer of the first repetition
+
+
 # --------------------------------------------------------------------------------------------------
 # Property: random damage to a valid spec never produces a traceback
 # --------------------------------------------------------------------------------------------------

@@ -126,10 +126,7 @@ class Network:
                                 layer_label(node.index, node.name, node.layer.type)) from None
             self.kernels.append(kernel)
             self.shapes[node.name] = tuple(kernel.out_shape)
-        self.last_use = {INPUT: -1}
-        for node in spec.nodes:
-            for name in node.inputs:
-                self.last_use[name] = node.index
+        self.last_use = spec.graph.last_use
         self.dtype = compute_dtype(spec.input.dtype)
 
     @property

@@ -170,7 +170,7 @@ def check_receptive_fields(network: Network, expected: Callable[[int, tuple[int,
 
 def _canonical_nodes(network: Network) -> dict[int, int]:
     """Per node, the earliest node whose units see exactly what its units see (itself unless pointwise)."""
-    index_of = {node.name: node.index for node in network.spec.nodes}
+    index_of = network.spec.graph.index
     canonical: dict[int, int] = {}
     for node, kernel in zip(network.spec.nodes, network.kernels):
         parent = node.inputs[0]
