@@ -41,12 +41,17 @@ class Finding:
     """Base of every finding: the layer it is about, the axis (None: the whole layer) and where the
     layer is written; subclasses add their numbers and say them in words."""
 
-    code: ClassVar[str]
-    slug: ClassVar[str]
+    code: ClassVar[str]  # stable, as linters' codes are: RF101
+    slug: ClassVar[str]  # its name: dropped-pixels
     severity: ClassVar[Severity]
     layer: str = ""
     axis: Optional[int] = None
     location: Optional[Location] = field(default=None, compare=False)
+
+    def __init_subclass__(cls, code: str = "", slug: str = "", severity: Severity = Severity.NOTE, **kwargs):
+        """A finding class states its code, name and severity in its class statement."""
+        super().__init_subclass__(**kwargs)
+        cls.code, cls.slug, cls.severity = code, slug, severity
 
     def message(self) -> str:
         """The finding in words, without the layer's name."""
@@ -74,12 +79,8 @@ class Finding:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DroppedPixels(Finding):
+class DroppedPixels(Finding, code="RF101", slug="dropped-pixels", severity=Severity.WARNING):
     """The last pixels of an input axis that a window layer never reads ("Cannot" in the lecture notes)."""
-
-    code: ClassVar = "RF101"
-    slug: ClassVar = "dropped-pixels"
-    severity: ClassVar = Severity.WARNING
     count: int  # pixels at the end never read
     size: int  # pixels of the axis
     span: int  # n + padding - kernel extent, not a multiple of the stride
@@ -91,12 +92,8 @@ class DroppedPixels(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DroppedPixelsReadElsewhere(DroppedPixels):
+class DroppedPixelsReadElsewhere(DroppedPixels, code="RF103", slug="dropped-pixels-read", severity=Severity.NOTE):
     """Dropped pixels that another layer reading the same tensor does read (ResNet's 1x1 downsample)."""
-
-    code: ClassVar = "RF103"
-    slug: ClassVar = "dropped-pixels-read"
-    severity: ClassVar = Severity.NOTE
     read_by: str
 
     def message(self) -> str:
@@ -104,12 +101,8 @@ class DroppedPixelsReadElsewhere(DroppedPixels):
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnseenInput(Finding):
+class UnseenInput(Finding, code="RF102", slug="unseen-input", severity=Severity.WARNING):
     """Input pixels that no unit of a final spatial tensor sees."""
-
-    code: ClassVar = "RF102"
-    slug: ClassVar = "unseen-input"
-    severity: ClassVar = Severity.WARNING
     unseen: int
     size: int
     indices: Intervals  # the unseen input pixels
@@ -147,12 +140,8 @@ class CentreOffset:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MisalignedMerge(Finding):
+class MisalignedMerge(Finding, code="RF201", slug="misaligned-merge", severity=Severity.WARNING):
     """A merge whose branches advance at different jumps, or whose RF centres differ."""
-
-    code: ClassVar = "RF201"
-    slug: ClassVar = "misaligned-merge"
-    severity: ClassVar = Severity.WARNING
     jumps: tuple[BranchJump, ...] = ()  # when the branches' jumps differ
     offsets: tuple[CentreOffset, ...] = ()  # otherwise: the branches whose centres are off the first's
 
@@ -165,12 +154,8 @@ class MisalignedMerge(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Gridding(Finding):
+class Gridding(Finding, code="RF202", slug="gridding", severity=Severity.WARNING):
     """Units whose RF first gets holes (dilation): they see fewer pixels than their RF spans."""
-
-    code: ClassVar = "RF202"
-    slug: ClassVar = "gridding"
-    severity: ClassVar = Severity.WARNING
     size_min: int
     size_max: int
     support_min: int
@@ -186,36 +171,24 @@ class Gridding(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RFExceedsInput(Finding):
+class RFExceedsInput(Finding, code="RF301", slug="rf-exceeds-input", severity=Severity.NOTE):
     """The first layer whose RF is larger than the input on some axis."""
-
-    code: ClassVar = "RF301"
-    slug: ClassVar = "rf-exceeds-input"
-    severity: ClassVar = Severity.NOTE
 
     def message(self) -> str:
         return "from this layer on, the RF is larger than the input (it reaches into padding)"
 
 
 @dataclass(frozen=True, kw_only=True)
-class RFCoversInput(Finding):
+class RFCoversInput(Finding, code="RF302", slug="rf-covers-input", severity=Severity.NOTE):
     """The first layer whose every unit sees the whole input."""
-
-    code: ClassVar = "RF302"
-    slug: ClassVar = "rf-covers-input"
-    severity: ClassVar = Severity.NOTE
 
     def message(self) -> str:
         return "from this layer on, every unit sees the whole input"
 
 
 @dataclass(frozen=True, kw_only=True)
-class SharedParams(Finding):
+class SharedParams(Finding, code="RF303", slug="shared-params", severity=Severity.NOTE):
     """A layer that reuses another layer's parameters (counted once)."""
-
-    code: ClassVar = "RF303"
-    slug: ClassVar = "shared-params"
-    severity: ClassVar = Severity.NOTE
     owner: str
     params: int
 
@@ -224,12 +197,8 @@ class SharedParams(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RFHull(Finding):
+class RFHull(Finding, code="RF304", slug="rf-hull", severity=Severity.NOTE):
     """Units that see a union of more differently shaped regions than are kept exactly."""
-
-    code: ClassVar = "RF304"
-    slug: ClassVar = "rf-hull"
-    severity: ClassVar = Severity.NOTE
     regions: int
     limit: int
 
@@ -239,12 +208,8 @@ class RFHull(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BatchStatistics(Finding):
+class BatchStatistics(Finding, code="RF401", slug="batch-statistics", severity=Severity.WARNING):
     """Batch norm without running statistics: PyTorch normalises with batch statistics even in eval."""
-
-    code: ClassVar = "RF401"
-    slug: ClassVar = "batch-statistics"
-    severity: ClassVar = Severity.WARNING
 
     def message(self) -> str:
         return ("track_running_stats: false: PyTorch normalises with each batch's own statistics even in eval "
@@ -252,12 +217,8 @@ class BatchStatistics(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProfileFallback(Finding):
+class ProfileFallback(Finding, code="RF402", slug="profile-fallback", severity=Severity.NOTE):
     """A layer a counting profile has no rule for (or no counterpart in the tool): rfcalc's count kept."""
-
-    code: ClassVar = "RF402"
-    slug: ClassVar = "profile-fallback"
-    severity: ClassVar = Severity.NOTE
     profile: str
     layer_type: str
     no_counterpart: bool  # the tool cannot see such a layer at all
@@ -269,12 +230,8 @@ class ProfileFallback(Finding):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StringPaddingUncounted(Finding):
+class StringPaddingUncounted(Finding, code="RF403", slug="profile-string-padding", severity=Severity.NOTE):
     """fvcore: a conv given string padding runs as aten::_convolution_mode, which it does not count."""
-
-    code: ClassVar = "RF403"
-    slug: ClassVar = "profile-string-padding"
-    severity: ClassVar = Severity.NOTE
     profile: str = "fvcore"
 
     def message(self) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -80,5 +81,5 @@ def layer_table(only: str | None = None):
         kinds = ", ".join(cls.model_fields["type"].annotation.__args__)
         params = "\n".join(f"{name} ({_default(field)})" for name, field in cls.model_fields.items()
                            if name != "type")
-        table.add_row(cls.category, kinds, params or "-", (cls.__doc__ or "").strip())
+        table.add_row(cls.category, kinds, params or "-", inspect.cleandoc(cls.__doc__ or ""))
     return table
