@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .commands import load_specs, make_console, profile_option, spec_options
+from .commands import load_specs, make_console, profile_option, spec_options, wide_option
 from .errors import RfcalcError, StrictWarningError
 from .gcpause import gc_paused
 
@@ -48,7 +48,8 @@ def cli():
 @click.option("--columns", help="Comma-separated columns for table/csv/markdown (see README).")
 @click.option("--strict", is_flag=True, help="Treat warnings (dropped pixels, gridding, ...) as errors.")
 @profile_option
-def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
+@wide_option
+def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide):
     """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
     from . import render
     from .columns import select_columns
@@ -63,9 +64,12 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile):
     elif fmt == "markdown":
         click.echo(render.render_markdown(reports, selected))
     else:
-        console = make_console()
+        from .report_table import print_report_table
+        from .tables import Output
+
+        output = Output()
         for report in reports:
-            render.print_report_table(report, selected, console)
+            print_report_table(report, selected, output, wide)
     if strict:
         located = [(f.location, f.labelled()) for r in reports for layer in r.layers
                    for f in layer.findings if f.is_warning]

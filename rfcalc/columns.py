@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .errors import UsageError
 from .report import AxisRF, LayerResult
@@ -24,29 +24,50 @@ def _rf_size(r: AxisRF) -> str:
     return text + ("*" if not r.uniform else "")
 
 
+def _rf_compact(r: AxisRF) -> str:
+    return "all" if r.whole_input else _rf_size(r)
+
+
+def compact_shape(shape: tuple[int, ...]) -> str:
+    """A shape with equal spatial sizes as a power: 64x56x56 -> 64x56², 1x32x32x32 -> 1x32³."""
+    if len(shape) in (3, 4) and len(set(shape[1:])) == 1:
+        return f"{shape[0]}x{shape[1]}" + "²³"[len(shape) - 3]
+    return "x".join(map(str, shape))
+
+
+def compact_shape_text(text: str) -> str:
+    """compact_shape of a shape written 64x56x56 (any other text as it is)."""
+    parts = text.split("x")
+    return compact_shape(tuple(int(p) for p in parts)) if all(p.isdigit() for p in parts) else text
+
+
 def _support(r: AxisRF) -> str:
     return str(r.support_max) if r.support_min == r.support_max else f"{r.support_min}..{r.support_max}"
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column: a header, the raw value (CSV) and its human form (table, Markdown)."""
+    """One column: a header, the raw value (CSV) and its human form (table, Markdown); for a table short
+    of space, a compact form and whether its text may be shortened in the middle."""
 
     key: str
     header: str
     raw: Callable[[LayerResult], Any]
     human: Callable[[LayerResult], str]
     numeric: bool = False
+    compact: Optional[Callable[[LayerResult], str]] = None
+    shortens: bool = False
 
 
 COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("index", "#", lambda l: l.index, lambda l: str(l.index), True),
-    Column("name", "layer", lambda l: l.name, lambda l: l.name),
-    Column("type", "type", lambda l: l.type, lambda l: l.type),
-    Column("inputs", "inputs", lambda l: " ".join(l.inputs), lambda l: ", ".join(l.inputs)),
+    Column("name", "layer", lambda l: l.name, lambda l: l.name, shortens=True),
+    Column("type", "type", lambda l: l.type, lambda l: l.type, shortens=True),
+    Column("inputs", "inputs", lambda l: " ".join(l.inputs), lambda l: ", ".join(l.inputs), shortens=True),
     Column("output", "output", lambda l: "x".join(map(str, l.output_shape)),
-           lambda l: "x".join(map(str, l.output_shape))),
-    Column("rf", "r", lambda l: _axes(l.rf, _rf_size), lambda l: _axes(l.rf, _rf_size)),
+           lambda l: "x".join(map(str, l.output_shape)), compact=lambda l: compact_shape(l.output_shape)),
+    Column("rf", "r", lambda l: _axes(l.rf, _rf_size), lambda l: _axes(l.rf, _rf_size),
+           compact=lambda l: _axes(l.rf, _rf_compact)),
     Column("jump", "j", lambda l: _axes(l.rf, lambda r: format_fraction(r.jump)),
            lambda l: _axes(l.rf, lambda r: format_fraction(r.jump))),
     Column("start", "start", lambda l: _axes(l.rf, lambda r: format_fraction(r.start)),
@@ -62,6 +83,9 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
 )}
 
 DEFAULT_COLUMNS = ("name", "type", "output", "rf", "jump", "start", "params", "macs", "memory", "warnings")
+# When a table is too wide for the terminal, columns are dropped in this order (the layer name never is).
+DROP_ORDER = ("start", "padding", "inputs", "support", "flops", "jump", "index", "memory", "type", "output",
+              "rf", "params", "macs", "warnings")
 
 
 def select_columns(spec: str | None) -> list[Column]:

@@ -1,7 +1,6 @@
 """What the commands share: the console, the spec input options and loading the specs they name."""
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -14,20 +13,21 @@ def make_console(stderr: bool = False):
     """A rich console: colour only on a terminal, NO_COLOR respected, wide when piped."""
     from rich.console import Console
 
+    from .tables.output import piped_width
+
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # rich exits 1; a reader that stops early is not an error
             raise BrokenPipeError
 
     stream = sys.stderr if stderr else sys.stdout
-    return _Console(file=stream, width=None if stream.isatty() else _piped_width(), highlight=False)
+    return _Console(file=stream, width=None if stream.isatty() else piped_width(), highlight=False)
 
 
-def _piped_width() -> int:
-    """Table width when output is piped: $COLUMNS when it is a positive number, else 200."""
-    try:
-        return max(int(os.environ.get("COLUMNS", "")), 0) or 200
-    except ValueError:
-        return 200
+def wide_option(func):
+    """--wide: tables keep every column whole instead of fitting the terminal."""
+    return click.option("--wide", is_flag=True,
+                        help="Keep every table column whole, however wide (default: fit the terminal, "
+                             "dropping columns by priority).")(func)
 
 
 def spec_options(func):

@@ -13,9 +13,10 @@ from typing import Any, Optional
 
 import click
 
-from .commands import load_specs, make_console, profile_option, spec_options
-from .columns import COLUMNS
+from .commands import load_specs, profile_option, spec_options, wide_option
+from .columns import COLUMNS, DROP_ORDER, compact_shape_text
 from .profiles import DEFAULT_PROFILE
+from .tables import MIDDLE, Output, TableColumn, fit, paragraph, table_lines
 from .units import format_bytes, format_count
 
 LAYER_FIELDS = ("type", "output", "rf", "jump", "params", "macs", "flops", "memory")
@@ -153,18 +154,20 @@ def _percent(entry: dict) -> str:
     return "new" if entry["percent"] is None else f"{entry['percent']:+.1f}%"
 
 
-def _cell(row: LayerDiff, field: str) -> str:
-    """'value' when equal or one-sided; 'old -> new (+delta)' when changed."""
+def _cell(row: LayerDiff, field: str, compact: bool = False) -> str:
+    """'value' when equal or one-sided; 'old -> new (+delta)' when changed (compact: shapes as powers,
+    no delta)."""
     old = row.old[field] if row.old else None
     new = row.new[field] if row.new else None
+    human = (lambda f, v: compact_shape_text(_human(f, v))) if compact and field == "output" else _human
     if row.old is None:
-        return _human(field, new)
+        return human(field, new)
     if row.new is None:
-        return _human(field, old)
+        return human(field, old)
     if old == new:
-        return _human(field, new)
-    text = f"{_human(field, old)} → {_human(field, new)}"
-    if field in NUMERIC_FIELDS:
+        return human(field, new)
+    text = f"{human(field, old)} → {human(field, new)}"
+    if field in NUMERIC_FIELDS and not compact:
         text += f" ({_signed(field, _delta(old, new)['delta'])})"
     return text
 
@@ -173,6 +176,7 @@ _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": ""}
 # Every compared field but `type` (shown beside the name), so a changed row always shows its change.
 _COLUMNS = (("output", "output"), ("rf", COLUMNS["rf"].header), ("jump", COLUMNS["jump"].header),
             ("params", "params"), ("macs", "MACs"), ("flops", "FLOPs"), ("memory", "memory"))
+_STYLES = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": None}
 
 
 def _totals_rows(old_report, new_report) -> list[tuple[str, str, str, str, str]]:
@@ -215,36 +219,44 @@ def render_markdown(old_report, new_report, rows: list[LayerDiff], show_all: boo
     return "\n".join(lines) + "\n"
 
 
-def print_diff_table(old_report, new_report, rows: list[LayerDiff], show_all: bool, console) -> None:
-    """Rich tables: changed layers, then totals."""
-    from rich.table import Table
+def _layer_columns(shown: list[LayerDiff]) -> list[TableColumn]:
+    """The per-layer table: mark and name always, the fields dropped in DROP_ORDER when space is short."""
+    fields = [("type", "type")] + list(_COLUMNS)
+    return [TableColumn("mark", "", [_MARK[r.status] for r in shown]),
+            TableColumn("name", "layer", [r.name for r in shown], shrink=MIDDLE, min_width=16)] + [
+        TableColumn(field, header, [_cell(r, field) for r in shown], right=field != "type",
+                    drop=DROP_ORDER.index(field), compact=[_cell(r, field, compact=True) for r in shown],
+                    shrink=MIDDLE if field == "type" else None, min_width=11)
+        for field, header in fields]
 
-    styles = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": None}
+
+def _totals_columns(old_report, new_report) -> list[TableColumn]:
+    rows = _totals_rows(old_report, new_report)
+    headers = (("", None), ("old", None), ("new", None), ("Δ", 1), ("Δ%", 0))
+    return [TableColumn(f"total{i}", header, [r[i] for r in rows], right=i > 0, drop=drop)
+            for i, (header, drop) in enumerate(headers)]
+
+
+def print_diff_table(old_report, new_report, rows: list[LayerDiff], show_all: bool, output: Output,
+                     wide: bool = False) -> None:
+    """The changed layers, then the totals, each fitted to the output's width."""
     shown = [r for r in rows if show_all or r.status != "unchanged"]
     title = (f"{old_report.name} ({old_report.source}) → {new_report.name} ({new_report.source})  "
              f"profile {new_report.profile}")
+    lines = []
     if shown:
-        table = Table(title=title, title_justify="left", header_style="bold")
-        table.add_column("")
-        table.add_column("layer", no_wrap=True)
-        table.add_column("type", no_wrap=True)
-        for _, header in _COLUMNS:
-            table.add_column(header, justify="right", no_wrap=True)
-        for row in shown:
-            table.add_row(_MARK[row.status], row.name, _cell(row, "type"),
-                          *[_cell(row, f) for f, _ in _COLUMNS], style=styles[row.status])
-        console.print(table)
+        fitted = fit(_layer_columns(shown), output.width, wide)
+        lines += table_lines(fitted, [_STYLES[r.status] for r in shown], title)
+        footer = fitted.footer({"output": "64x56² means 64x56x56; changes without their Δ"})
+        lines += paragraph(footer, output.width, "dim") if footer else []
     else:
-        console.print(title, markup=False, highlight=False)
+        lines += paragraph(title, output.width)
+    totals = fit(_totals_columns(old_report, new_report), output.width, wide)
+    lines += table_lines(totals, title="totals")
     hidden = len(rows) - len(shown)
-    totals = Table(title="totals", title_justify="left", header_style="bold")
-    for header, justify in (("", "left"), ("old", "right"), ("new", "right"), ("Δ", "right"), ("Δ%", "right")):
-        totals.add_column(header, justify=justify, no_wrap=True)
-    for cells in _totals_rows(old_report, new_report):
-        totals.add_row(*cells)
-    console.print(totals)
-    console.print(_summary(rows) + (f"; {hidden} unchanged hidden (--all shows them)" if hidden else ""),
-                  markup=False, highlight=False)
+    lines += paragraph(_summary(rows) + (f"; {hidden} unchanged hidden (--all shows them)" if hidden else ""),
+                       output.width)
+    output.lines(lines)
 
 
 def diff_reports(old_spec, new_spec, profile: str = DEFAULT_PROFILE):
@@ -263,7 +275,8 @@ def diff_reports(old_spec, new_spec, profile: str = DEFAULT_PROFILE):
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Output format (markdown: for a pull-request comment).")
 @click.option("--all", "show_all", is_flag=True, help="Show unchanged layers too.")
-def diff(old, new, input_size, batch, dtype, profile, fmt, show_all):
+@wide_option
+def diff(old, new, input_size, batch, dtype, profile, fmt, show_all, wide):
     """Compare two specs OLD and NEW: per-layer and total deltas, layers aligned by name."""
     specs = load_specs((old, new), input_size, batch, dtype)
     old_report, new_report, rows = diff_reports(specs[0], specs[1], profile)
@@ -272,4 +285,4 @@ def diff(old, new, input_size, batch, dtype, profile, fmt, show_all):
     elif fmt == "markdown":
         click.echo(render_markdown(old_report, new_report, rows, show_all), nl=False)
     else:
-        print_diff_table(old_report, new_report, rows, show_all, make_console())
+        print_diff_table(old_report, new_report, rows, show_all, Output(), wide)

@@ -20,9 +20,11 @@ from typing import Optional
 
 import click
 
-from .commands import make_console
+from .columns import compact_shape
+from .commands import wide_option
 from .errors import SpecError, UsageError
 from .findings import DroppedPixels, MisalignedMerge, UnseenInput
+from .tables import WRAP, Output, TableColumn, fit, paragraph, table_lines
 
 STATUSES = ("clean", "drops", "invalid")
 
@@ -123,47 +125,48 @@ def to_dict(spec, sizes: range, results, first_valid, first_clean) -> dict:
     }
 
 
-def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool, console) -> None:
-    """A table of the clean sizes (all sizes with --all) and a summary."""
-    from rich.table import Table
+def _size_columns(shown: list[SizeResult], show_all: bool) -> list[TableColumn]:
+    """size and output; with --all the status and the first reason, wrapped to the width left."""
+    columns = [TableColumn("size", "size", [str(r.size) for r in shown], right=True),
+               TableColumn("output", "output", [_shape(r.output_shape) for r in shown],
+                           compact=[compact_shape(r.output_shape) if r.output_shape else "-" for r in shown])]
+    if show_all:
+        columns += [TableColumn("status", "status", [r.status for r in shown]),
+                    TableColumn("why", "why not clean", [r.reasons[0] if r.reasons else "" for r in shown],
+                                shrink=WRAP, min_width=30)]
+    return columns
 
+
+def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool, output: Output,
+           wide: bool = False) -> None:
+    """A table of the clean sizes (all sizes with --all) and a summary."""
     clean = [r for r in results if r.status == "clean"]
     shown = results if show_all else clean
-    console.print(f"{spec.name}  ({spec.source})  input sizes {sizes.start}..{sizes[-1]}"
-                  + (f" step {sizes.step}" if sizes.step > 1 else "")
-                  + ("" if show_all else ": the clean ones (--all lists every size)"),
-                  style="bold", markup=False, highlight=False)
+    width = output.width
+    lines = paragraph(f"{spec.name}  ({spec.source})  input sizes {sizes.start}..{sizes[-1]}"
+                      + (f" step {sizes.step}" if sizes.step > 1 else "")
+                      + ("" if show_all else ": the clean ones (--all lists every size)"), width, "bold")
     if shown:
-        table = Table(header_style="bold")
-        table.add_column("size", justify="right")
-        table.add_column("output", no_wrap=True)
-        if show_all:
-            table.add_column("status")
-            table.add_column("why not clean", overflow="fold")
-        for r in shown:
-            row = [str(r.size), _shape(r.output_shape)]
-            if show_all:
-                row += [r.status, r.reasons[0] if r.reasons else ""]
-            table.add_row(*row, style=None if r.status == "clean" else "dim")
-        console.print(table)
+        fitted = fit(_size_columns(shown, show_all), width, wide)
+        lines += table_lines(fitted, [None if r.status == "clean" else "dim" for r in shown])
+        footer = fitted.footer({"output": "64x56² means 64x56x56"})
+        lines += paragraph(footer, width, "dim") if footer else []
     by_status = {s: [r for r in results if r.status == s] for s in STATUSES}
-    console.print(f"clean: {len(clean)} of {len(results)} sizes ({pattern([r.size for r in clean])}); "
-                  f"drop pixels: {len(by_status['drops'])}; invalid: {len(by_status['invalid'])}",
-                  markup=False, highlight=False, soft_wrap=True)
+    lines += paragraph(f"clean: {len(clean)} of {len(results)} sizes ({pattern([r.size for r in clean])}); "
+                       f"drop pixels: {len(by_status['drops'])}; invalid: {len(by_status['invalid'])}", width)
     noted = [r for r in results if r.notes and r.status != "invalid"]
     if noted:
-        console.print(f"note: at {len(noted)} valid size(s) some merge's branches have different RF centres "
-                      f"(e.g. {noted[0].size}: {noted[0].notes[0]})", style="dim", markup=False, highlight=False,
-                      soft_wrap=True)
+        lines += paragraph(f"note: at {len(noted)} valid size(s) some merge's branches have different RF centres "
+                           f"(e.g. {noted[0].size}: {noted[0].notes[0]})", width, "dim", "  ")
     for label, result in (("smallest valid input", first_valid), ("smallest clean input", first_clean)):
         text = f"{result.size} (output {_shape(result.output_shape)})" if result else f"none up to {sizes[-1]}"
-        console.print(f"{label}: {text}", markup=False, highlight=False)
+        lines += paragraph(f"{label}: {text}", width)
     if not show_all:
         for status, word in (("drops", "drops pixels"), ("invalid", "is invalid")):
             if by_status[status]:
                 first = by_status[status][0]
-                console.print(f"e.g. {first.size} {word}: {first.reasons[0]}", style="dim", markup=False,
-                              highlight=False, soft_wrap=True)
+                lines += paragraph(f"e.g. {first.size} {word}: {first.reasons[0]}", width, "dim", "  ")
+    output.lines(lines)
 
 
 @click.command()
@@ -172,7 +175,8 @@ def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool
               help="Input sizes to try, inclusive: 200:600 or 200:600:8.")
 @click.option("--all", "show_all", is_flag=True, help="List every size with its status, not only the clean ones.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def sizes(spec, size_range, show_all, fmt):
+@wide_option
+def sizes(spec, size_range, show_all, fmt, wide):
     """Which input sizes SPEC takes cleanly (merges fit, no pixel dropped), and the smallest valid one."""
     from .sources import load_spec_source
 
@@ -182,4 +186,4 @@ def sizes(spec, size_range, show_all, fmt):
     if fmt == "json":
         click.echo(json.dumps(to_dict(loaded, chosen, results, first_valid, first_clean), indent=2))
     else:
-        render(loaded, chosen, results, first_valid, first_clean, show_all, make_console())
+        render(loaded, chosen, results, first_valid, first_clean, show_all, Output(), wide)

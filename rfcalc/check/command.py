@@ -6,8 +6,9 @@ import os
 
 import click
 
-from ..commands import make_console, spec_options
+from ..commands import spec_options, wide_option
 from ..errors import EXIT_BAD_INPUT, RfcalcError, UsageError
+from ..tables import Output
 from .budgets import Budgets, budget_rule
 from .outputs import annotations, junit_xml, print_budget_table, results_to_dict, summary_line
 from .results import check_spec, expand_sources
@@ -37,7 +38,8 @@ def budget_options(func):
               help="Print GitHub Actions ::error/::warning annotations (default: when GITHUB_ACTIONS=true "
                    "and the format is table).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when budgets are exceeded (report only).")
-def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github, exit_zero, **flags):
+@wide_option
+def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github, exit_zero, wide, **flags):
     """Check SPECS (paths, globs, bundled names) against budgets: exit 0 pass, 1 exceeded, 2 invalid."""
     shared = merge_budgets(file_budgets(budget_file) if budget_file else {}, flag_budgets(flags))
     results = [check_spec(source, shared, (input_size, batch, dtype)) for source in expand_sources(specs)]
@@ -50,10 +52,9 @@ def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github,
     if fmt == "json":
         click.echo(json.dumps(results_to_dict(results), indent=2))
     else:
-        console = make_console()
-        print_budget_table(results, console)
-        console.print(summary_line(results), markup=False, highlight=False,
-                      style="bold red" if any(r.status != "pass" for r in results) else "bold green")
+        output = Output()
+        print_budget_table(results, output, wide)
+        output.say(summary_line(results), "bold red" if any(r.status != "pass" for r in results) else "bold green")
     if junit_path:
         try:
             with open(junit_path, "w", encoding="utf-8") as handle:

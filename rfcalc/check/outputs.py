@@ -5,6 +5,7 @@ import os
 from typing import Optional
 
 from ..errors import Location
+from ..tables import MIDDLE, Output, Styled, TableColumn, fit, paragraph, table_lines
 from .results import SpecResult
 
 ANNOTATION_CAP = 10  # GitHub shows at most 10 annotations of each type per step
@@ -22,30 +23,44 @@ def summary_line(results: list[SpecResult]) -> str:
     return f"{verdict}: " + "; ".join(parts)
 
 
-def print_budget_table(results: list[SpecResult], console) -> None:
-    """A rich table per spec: budget, limit, actual, margin, result, source."""
-    from rich.table import Table
+# When a budget table is too wide, its columns go in this order; budget, actual and result always stay.
+DROP_ORDER = ("from", "margin", "limit")
 
+
+def _budget_columns(result: SpecResult) -> list[TableColumn]:
+    """One spec's budget table: budget, limit, actual, margin, result, where the limit comes from."""
+    checks = result.checks
+    cells = {
+        "budget": [c.budget.name for c in checks],
+        "limit": [c.budget.limit_text() for c in checks],
+        "actual": [c.actual_text() for c in checks],
+        "margin": ["-" if c.margin is None else f"{c.margin:+.1f}%" for c in checks],
+        "result": [Styled("pass", "green") if c.passed else Styled("FAIL", "bold red") for c in checks],
+        "from": [c.budget.source if c.budget.location is None or c.budget.location.line is None else
+                 f"{c.budget.source} (line {c.budget.location.line})" for c in checks],
+    }
+    return [TableColumn(key, key, column, right=key in ("limit", "actual", "margin"),
+                        drop=DROP_ORDER.index(key) if key in DROP_ORDER else None,
+                        shrink=MIDDLE if key == "from" else None, min_width=16)
+            for key, column in cells.items()]
+
+
+def print_budget_table(results: list[SpecResult], output: Output, wide: bool = False) -> None:
+    """A table per spec (budget, limit, actual, margin, result, source) fitted to the output's width."""
+    lines = []
     for result in results:
         if result.error is not None:
-            console.print(f"{result.source}: invalid: {result.error}", style="red", markup=False, highlight=False)
+            lines += paragraph(f"{result.source}: invalid: {result.error}", output.width, "red", "  ")
             continue
         title = f"{result.name}  ({result.source})  profile {result.profile}"
         if not result.checks:
-            console.print(f"{title}: no budgets", style="dim", markup=False, highlight=False)
+            lines += paragraph(f"{title}: no budgets", output.width, "dim")
             continue
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for header, justify in (("budget", "left"), ("limit", "right"), ("actual", "right"),
-                                ("margin", "right"), ("result", "left"), ("from", "left")):
-            table.add_column(header, justify=justify, no_wrap=True)
-        for check in result.checks:
-            budget = check.budget
-            margin = "-" if check.margin is None else f"{check.margin:+.1f}%"
-            verdict = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
-            where = budget.source if budget.location is None or budget.location.line is None else \
-                f"{budget.source} (line {budget.location.line})"
-            table.add_row(budget.name, budget.limit_text(), check.actual_text(), margin, verdict, where)
-        console.print(table)
+        fitted = fit(_budget_columns(result), output.width, wide)
+        lines += table_lines(fitted, title=title)
+        footer = fitted.footer()
+        lines += paragraph(footer, output.width, "dim") if footer else []
+    output.lines(lines)
 
 
 def results_to_dict(results: list[SpecResult]) -> dict:

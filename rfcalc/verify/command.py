@@ -14,11 +14,12 @@ from typing import Any, Optional
 
 import click
 
-from ..commands import load_specs, make_console, spec_options
+from ..commands import load_specs, make_console, spec_options, wide_option
 from ..errors import RfcalcError, UsageError
 from ..spec import Spec
 from ..units import parse_bytes
 from .compare import VerificationFailed, effective_rf_of, verify_spec
+from ..tables import Output
 from .render import print_verification, verification_json
 
 
@@ -84,24 +85,25 @@ def _max_memory(text: str) -> int:
 @click.option("--erf", is_flag=True, help="Also show each spec's effective receptive field (see rfcalc erf).")
 @click.option("--erf-out", "erf_out", type=click.Path(dir_okay=False, writable=True),
               help="With --erf and one spec: write the picture to this .png or .svg file.")
-def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, erf_out):
+@wide_option
+def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, erf_out, wide):
     """Run SPECS in the numpy backend and check every analyzed number; exit 1 on any mismatch."""
     limit = _max_memory(max_memory)
     _check_image_name(erf_out)
     loaded = load_specs(specs, input_size, batch, dtype)
-    console = make_console()
+    output = Output()
     results = []
     with LazyProgress(sys.stderr.isatty()) as progress:
         for spec in loaded:
             results.append(verify_spec(spec, seed, limit, not no_rf, progress))
             progress.stop()
             if fmt == "table":
-                print_verification(results[-1], console)
+                print_verification(results[-1], output, wide)
     if fmt == "json":
         data = [verification_json(v) for v in results]
         click.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2))
     if erf:
-        shown = console if fmt == "table" else make_console(stderr=True)  # keep JSON on stdout clean
+        shown = output.console if fmt == "table" else make_console(stderr=True)  # keep JSON on stdout clean
         for spec in loaded:
             _show_erf(spec, seed, limit, None, 4, erf_out if len(loaded) == 1 else None, shown)
     failed = [v for v in results if not v.ok]

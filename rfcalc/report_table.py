@@ -1,0 +1,65 @@
+"""The analyze table: per-layer rows fitted to the terminal, the legend of its symbols, the totals, the
+notes, the warnings and the conventions. Formatting only: every number comes from the Report."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .columns import DROP_ORDER, Column
+from .render import summary_lines
+from .report import Report
+from .tables import MIDDLE, Line, Output, TableColumn, fit, panel_lines, paragraph, table_lines
+
+WARNING_STYLE, NOTE_STYLE = "yellow", "dim"
+COMPACT_NOTES = {"output": "64x56² means 64x56x56"}
+
+
+def table_columns(columns: Sequence[Column], layers) -> list[TableColumn]:
+    """The report's columns as table columns: cells, compact forms, and their place in DROP_ORDER."""
+    return [TableColumn(c.key, c.header, [c.human(layer) for layer in layers], right=c.numeric,
+                        drop=DROP_ORDER.index(c.key) if c.key in DROP_ORDER else None,
+                        compact=[c.compact(layer) for layer in layers] if c.compact else None,
+                        shrink=MIDDLE if c.shortens else None, min_width=16 if c.key == "name" else 11)
+            for c in columns]
+
+
+def legend(report: Report, shown: set[str]) -> list[str]:
+    """What the table's symbols mean, for the symbols it shows."""
+    entries = []
+    if "warnings" in shown and any(layer.warnings for layer in report.layers):
+        entries.append("!  one per warning of the layer (listed below)")
+    if "rf" in shown and any(not r.uniform for layer in report.layers for r in layer.rf):
+        entries.append("*  r varies with the output position (resampling layer): r_min..r_max, j the average step")
+    if "rf" in shown and any(r.whole_input for layer in report.layers for r in layer.rf):
+        entries.append("all (n)  every unit sees the whole input, n pixels across (j is then -)")
+    if "support" in shown:
+        entries.append("seen  input pixels a unit actually sees per axis (fewer than r: holes, e.g. dilation)")
+    return entries
+
+
+def report_lines(report: Report, columns: Sequence[Column], width: int, wide: bool = False) -> list[Line]:
+    """Every line `rfcalc analyze` prints for one report at `width` columns."""
+    profile = f"  (profile: {report.profile})" if report.profile != "rfcalc" else ""
+    fitted = fit(table_columns(columns, report.layers), width, wide)
+    styles = [WARNING_STYLE if layer.warnings else None for layer in report.layers]
+    lines = table_lines(fitted, styles, title=f"{report.name}  ({report.source}){profile}")
+    footer = fitted.footer(COMPACT_NOTES)
+    if footer:
+        lines += paragraph(footer, width, NOTE_STYLE)
+    entries = legend(report, {c.key for c in fitted.columns})
+    if entries:
+        lines += [[("legend:", NOTE_STYLE)]] + [line for e in entries for line in paragraph("  " + e, width,
+                                                                                              NOTE_STYLE, "  ")]
+    lines += panel_lines("totals", summary_lines(report), width)
+    findings = report.all_findings()
+    for finding in [f for f in findings if not f.is_warning] + [f for f in findings if f.is_warning]:
+        kind, style = ("warning", WARNING_STYLE) if finding.is_warning else ("note", NOTE_STYLE)
+        lines += paragraph(f"{kind}: {finding.text()}", width, style, "  ")
+    lines += [[("conventions:", NOTE_STYLE)]]
+    for convention in report.conventions:
+        lines += paragraph(f"  - {convention.text}", width, NOTE_STYLE, "  ")
+    return lines
+
+
+def print_report_table(report: Report, columns: Sequence[Column], output: Output, wide: bool = False) -> None:
+    """Write the analyze table of one report."""
+    output.lines(report_lines(report, columns, output.width, wide))
