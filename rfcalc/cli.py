@@ -8,7 +8,7 @@ import sys
 import click
 
 from .commands import load_specs, make_console, profile_option, spec_options, wide_option
-from .errors import RfcalcError, StrictWarningError
+from .errors import RfcalcError, StrictWarningError, UsageError
 from .gcpause import gc_paused
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
@@ -49,27 +49,35 @@ def cli():
 @click.option("--strict", is_flag=True, help="Treat warnings (dropped pixels, gridding, ...) as errors.")
 @profile_option
 @wide_option
-def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide):
+@click.option("--depth", type=click.IntRange(min=1), metavar="N",
+              help="Fold groups, blocks and repeats nested deeper than N into one row each (sums; the "
+                   "group's output shape and RF).")
+@click.option("--layers", "layer_pattern", metavar="REGEX", help="Show only the rows whose names match REGEX.")
+@click.option("--summary", is_flag=True, help="Print only the totals (and warnings), not the layers.")
+def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide, depth, layer_pattern, summary):
     """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
     from . import render
     from .columns import select_columns
+    from .fold import RowSelection
     from .profiles import analyze_profiled
 
     selected = select_columns(columns)
+    selection = RowSelection.of(depth, layer_pattern)
+    _check_row_options(fmt, selection, summary)
     reports = [analyze_profiled(spec, profile) for spec in load_specs(specs, input_size, batch, dtype)]
     if fmt == "json":
         click.echo(render.render_json(reports))
     elif fmt == "csv":
-        click.echo(render.render_csv(reports, selected), nl=False)
+        click.echo(render.render_csv(reports, selected, selection), nl=False)
     elif fmt == "markdown":
-        click.echo(render.render_markdown(reports, selected))
+        click.echo(render.render_markdown(reports, selected, selection, summary))
     else:
         from .report_table import print_report_table
         from .tables import Output
 
         output = Output()
         for report in reports:
-            print_report_table(report, selected, output, wide)
+            print_report_table(report, selected, output, wide, selection, summary)
     if strict:
         located = [(f.location, f.labelled()) for r in reports for layer in r.layers
                    for f in layer.findings if f.is_warning]
@@ -78,6 +86,15 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
             where, first = located[0]
             more = f" (and {len(located) - 1} more warning(s))" if len(located) > 1 else ""
             raise StrictWarningError(f"{where}: --strict: {first}{more}")
+
+
+def _check_row_options(fmt: str, selection, summary: bool) -> None:
+    """--depth, --layers and --summary shape tables; JSON always lists every layer, CSV is rows only."""
+    if fmt == "json" and (selection is not None or summary):
+        raise UsageError("--depth, --layers and --summary shape the table, CSV and Markdown; the JSON always "
+                         "lists every layer and the totals (select with jq: '.totals', '.layers[]')")
+    if fmt == "csv" and summary:
+        raise UsageError("--summary has no CSV form (CSV has one row per layer); use --format json and '.totals'")
 
 
 @cli.command()

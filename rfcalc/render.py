@@ -5,10 +5,11 @@ import csv
 import io
 import json
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from .columns import COLUMNS, Column
 from .findings import to_json as finding_json
+from .fold import RowSelection, rows_of
 from .report import SCHEMA_VERSION, AxisRF, LayerResult, Report
 from .units import format_bytes, format_count
 
@@ -71,14 +72,15 @@ def render_json(reports: Sequence[Report]) -> str:
     return json.dumps(data[0] if len(data) == 1 else data, indent=2)
 
 
-def render_csv(reports: Sequence[Report], columns: list[Column]) -> str:
-    """One row per layer (raw numbers); a `spec` column first when several specs are given."""
+def render_csv(reports: Sequence[Report], columns: list[Column], selection: Optional[RowSelection] = None) -> str:
+    """One row per layer (raw numbers; the selection's rows when given); a `spec` column first when
+    several specs are given."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     many = len(reports) > 1
     writer.writerow((["spec"] if many else []) + [c.key for c in columns])
     for report in reports:
-        for layer in report.layers:
+        for layer in rows_of(report, selection):
             writer.writerow(([report.name] if many else []) + [c.raw(layer) for c in columns])
     return out.getvalue()
 
@@ -105,16 +107,20 @@ def summary_lines(report: Report) -> list[tuple[str, str]]:
     ]
 
 
-def render_markdown(reports: Sequence[Report], columns: list[Column]) -> str:
-    """A Markdown table per report, then its totals and warnings."""
+def render_markdown(reports: Sequence[Report], columns: list[Column], selection: Optional[RowSelection] = None,
+                    summary: bool = False) -> str:
+    """A Markdown table per report (the selection's rows; none with `summary`), then its totals and warnings."""
     parts = []
     for report in reports:
         parts.append(f"## {report.name}\n")
-        parts.append("| " + " | ".join(c.header for c in columns) + " |")
-        parts.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
-        for layer in report.layers:
-            parts.append("| " + " | ".join(c.human(layer).replace("|", "\\|") for c in columns) + " |")
-        parts.append("")
+        if not summary:
+            parts.append("| " + " | ".join(c.header for c in columns) + " |")
+            parts.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+            for layer in rows_of(report, selection):
+                parts.append("| " + " | ".join(c.human(layer).replace("|", "\\|") for c in columns) + " |")
+            if selection is not None:
+                parts += ["", selection.describe(report, len(rows_of(report, selection))) + "."]
+            parts.append("")
         parts.extend(f"- **{label}**: {value}" for label, value in summary_lines(report))
         parts.extend(f"- warning: {w}" for w in report.all_warnings())
         parts.append("")

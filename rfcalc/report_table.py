@@ -2,9 +2,10 @@
 notes, the warnings and the conventions. Formatting only: every number comes from the Report."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from .columns import DROP_ORDER, Column
+from .fold import RowSelection, rows_of
 from .render import summary_lines
 from .report import Report
 from .tables import MIDDLE, Line, Output, TableColumn, fit, panel_lines, paragraph, table_lines
@@ -36,30 +37,46 @@ def legend(report: Report, shown: set[str]) -> list[str]:
     return entries
 
 
-def report_lines(report: Report, columns: Sequence[Column], width: int, wide: bool = False) -> list[Line]:
-    """Every line `rfcalc analyze` prints for one report at `width` columns."""
+def _rows_lines(report: Report, columns: Sequence[Column], width: int, wide: bool,
+                selection: Optional[RowSelection]) -> list[Line]:
+    """The per-layer table, what fitting gave up, which rows it shows, and the legend."""
+    rows = rows_of(report, selection)
     profile = f"  (profile: {report.profile})" if report.profile != "rfcalc" else ""
-    fitted = fit(table_columns(columns, report.layers), width, wide)
-    styles = [WARNING_STYLE if layer.warnings else None for layer in report.layers]
+    fitted = fit(table_columns(columns, rows), width, wide)
+    styles = [WARNING_STYLE if row.warnings else None for row in rows]
     lines = table_lines(fitted, styles, title=f"{report.name}  ({report.source}){profile}")
-    footer = fitted.footer(COMPACT_NOTES)
-    if footer:
-        lines += paragraph(footer, width, NOTE_STYLE)
+    for line in (fitted.footer(COMPACT_NOTES), selection.describe(report, len(rows)) if selection else ""):
+        lines += paragraph(line, width, NOTE_STYLE) if line else []
     entries = legend(report, {c.key for c in fitted.columns})
     if entries:
         lines += [[("legend:", NOTE_STYLE)]] + [line for e in entries for line in paragraph("  " + e, width,
                                                                                               NOTE_STYLE, "  ")]
+    return lines
+
+
+def report_lines(report: Report, columns: Sequence[Column], width: int, wide: bool = False,
+                 selection: Optional[RowSelection] = None, summary: bool = False) -> list[Line]:
+    """Every line `rfcalc analyze` prints for one report at `width` columns (`summary`: the totals and
+    warnings only)."""
+    if summary:
+        lines = paragraph(f"{report.name}  ({report.source})", width)
+    else:
+        lines = _rows_lines(report, columns, width, wide, selection)
     lines += panel_lines("totals", summary_lines(report), width)
     findings = report.all_findings()
-    for finding in [f for f in findings if not f.is_warning] + [f for f in findings if f.is_warning]:
+    for finding in [f for f in findings if f.is_warning] if summary else \
+            [f for f in findings if not f.is_warning] + [f for f in findings if f.is_warning]:
         kind, style = ("warning", WARNING_STYLE) if finding.is_warning else ("note", NOTE_STYLE)
         lines += paragraph(f"{kind}: {finding.text()}", width, style, "  ")
+    if summary:
+        return lines
     lines += [[("conventions:", NOTE_STYLE)]]
     for convention in report.conventions:
         lines += paragraph(f"  - {convention.text}", width, NOTE_STYLE, "  ")
     return lines
 
 
-def print_report_table(report: Report, columns: Sequence[Column], output: Output, wide: bool = False) -> None:
+def print_report_table(report: Report, columns: Sequence[Column], output: Output, wide: bool = False,
+                       selection: Optional[RowSelection] = None, summary: bool = False) -> None:
     """Write the analyze table of one report."""
-    output.lines(report_lines(report, columns, output.width, wide))
+    output.lines(report_lines(report, columns, output.width, wide, selection, summary))

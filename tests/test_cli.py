@@ -172,6 +172,21 @@ def test_readme_spec_example_analyzes():
     assert report.layers[-1].output_shape == (10,)
 
 
+def test_readme_real_outputs_are_what_rfcalc_prints(run_cli, monkeypatch):
+    """Console blocks marked <!-- real-output: COLUMNS=N --> show the command's first lines as printed
+    at N columns (up to a '...' line)."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"<!-- real-output: COLUMNS=(\d+) -->\n```console\n\$ rfcalc (.*?)\n(.*?)```", readme, re.S)
+    assert blocks
+    for width, command, shown in blocks:
+        monkeypatch.setenv("COLUMNS", width)
+        code, out, _ = run_cli(*command.split())
+        lines = shown.rstrip("\n").split("\n")
+        if lines[-1] == "...":
+            lines = lines[:-1]
+        assert code == 0 and out.split("\n")[:len(lines)] == lines, command
+
+
 def test_readme_test_command_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     command = re.search(r"<!-- test-command -->\n```sh\n(.*?)\n```", readme).group(1)
