@@ -18,6 +18,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "sizes": "rfcalc.sizes:sizes",
     "verify": "rfcalc.verify.command:verify",
     "erf": "rfcalc.verify.command:erf",
+    "explain": "rfcalc.teach.command:explain",
 }
 
 
