@@ -58,6 +58,39 @@ class Column:
     compact: Optional[Callable[[LayerResult], str]] = None
     shortens: bool = False
 
+    def for_report(self, report) -> "Column":
+        """The column as it reads the rows of `report` (a share column needs the report's totals)."""
+        return self
+
+
+@dataclass(frozen=True)
+class ShareColumn(Column):
+    """A layer's share of a network total, as torchinfo's params_percent: `of` names the Totals field."""
+
+    of: str = ""
+
+    def for_report(self, report) -> Column:
+        total = getattr(report.totals, self.of)
+        raw = self.raw
+
+        def share(layer: LayerResult) -> Optional[float]:
+            return None if not total else round(100 * raw(layer) / total, 4)
+
+        def human(layer: LayerResult) -> str:
+            value = share(layer)
+            return "" if not value else f"{value:.1f}%" if value >= 0.05 else "<0.1%"
+
+        return Column(self.key, self.header, share, human, True)
+
+
+def _trainable(layer: LayerResult) -> str:
+    """Keras' show_trainable: yes, no, partly (a folded group of both), or nothing without parameters."""
+    if not layer.params:
+        return ""
+    if layer.trainable_params == layer.params:
+        return "yes"
+    return "no" if not layer.trainable_params else "partly"
+
 
 COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("index", "#", lambda l: l.index, lambda l: str(l.index), True),
@@ -78,14 +111,17 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("params", "params", lambda l: l.params, lambda l: format_count(l.params) if l.params else "", True),
     Column("macs", "MACs", lambda l: l.macs, lambda l: format_count(l.macs) if l.macs else "", True),
     Column("flops", "FLOPs", lambda l: l.flops, lambda l: format_count(l.flops) if l.flops else "", True),
+    Column("trainable", "trainable", _trainable, _trainable),
+    ShareColumn("params%", "params%", lambda l: l.params, str, True, of="params"),
+    ShareColumn("macs%", "MACs%", lambda l: l.macs, str, True, of="macs"),
     Column("memory", "memory", lambda l: l.activation_bytes, lambda l: format_bytes(l.activation_bytes), True),
     Column("warnings", "!", lambda l: " | ".join(l.warnings), lambda l: "!" * min(len(l.warnings), 3)),
 )}
 
 DEFAULT_COLUMNS = ("name", "type", "output", "rf", "jump", "start", "params", "macs", "memory", "warnings")
 # When a table is too wide for the terminal, columns are dropped in this order (the layer name never is).
-DROP_ORDER = ("start", "padding", "inputs", "support", "flops", "jump", "index", "memory", "type", "output",
-              "rf", "params", "macs", "warnings")
+DROP_ORDER = ("start", "padding", "inputs", "support", "flops", "jump", "index", "memory", "trainable", "type",
+              "params%", "macs%", "output", "rf", "params", "macs", "warnings")
 
 
 def select_columns(spec: str | None) -> list[Column]:

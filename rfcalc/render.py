@@ -80,8 +80,9 @@ def render_csv(reports: Sequence[Report], columns: list[Column], selection: Opti
     many = len(reports) > 1
     writer.writerow((["spec"] if many else []) + [c.key for c in columns])
     for report in reports:
+        bound = [c.for_report(report) for c in columns]
         for layer in rows_of(report, selection):
-            writer.writerow(([report.name] if many else []) + [c.raw(layer) for c in columns])
+            writer.writerow(([report.name] if many else []) + [c.raw(layer) for c in bound])
     return out.getvalue()
 
 
@@ -116,8 +117,9 @@ def render_markdown(reports: Sequence[Report], columns: list[Column], selection:
         if not summary:
             parts.append("| " + " | ".join(c.header for c in columns) + " |")
             parts.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+            bound = [c.for_report(report) for c in columns]
             for layer in rows_of(report, selection):
-                parts.append("| " + " | ".join(c.human(layer).replace("|", "\\|") for c in columns) + " |")
+                parts.append("| " + " | ".join(c.human(layer).replace("|", "\\|") for c in bound) + " |")
             if selection is not None:
                 parts += ["", selection.describe(report, len(rows_of(report, selection))) + "."]
             parts.append("")

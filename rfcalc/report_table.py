@@ -42,7 +42,7 @@ def _rows_lines(report: Report, columns: Sequence[Column], width: int, wide: boo
     """The per-layer table, what fitting gave up, which rows it shows, and the legend."""
     rows = rows_of(report, selection)
     profile = f"  (profile: {report.profile})" if report.profile != "rfcalc" else ""
-    fitted = fit(table_columns(columns, rows), width, wide)
+    fitted = fit(table_columns([c.for_report(report) for c in columns], rows), width, wide)
     styles = [WARNING_STYLE if row.warnings else None for row in rows]
     lines = table_lines(fitted, styles, title=f"{report.name}  ({report.source}){profile}")
     for line in (fitted.footer(COMPACT_NOTES), selection.describe(report, len(rows)) if selection else ""):

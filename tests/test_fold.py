@@ -87,3 +87,38 @@ def test_row_options_are_refused_where_they_do_not_apply(run_cli):
     assert code == 2 and err.startswith("rfcalc: error: --layers '(' is not a regular expression")
     code, _, err = run_cli("analyze", "resnet50", "--depth", "0")
     assert code == 2 and "--depth" in err
+
+
+SHARES = """\
+input: {shape: [3, 8, 8]}
+layers:
+  - {name: a, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: b, type: conv2d, out_channels: 16, kernel_size: 1, trainable: false}
+  - {name: r, type: relu}
+"""
+
+
+def test_share_and_trainable_columns(run_cli, tmp_path):
+    spec = tmp_path / "shares.yaml"
+    spec.write_text(SHARES)
+    code, out, _ = run_cli("analyze", str(spec), "--format", "csv", "--columns", "name,params%,macs%,trainable")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    # params: a = 8*3*3*3 + 8 = 224, b = 16*8 + 16 = 144 (total 368); MACs: a = 8*8*8 * 27 = 13,824,
+    # b = 16*8*8 * 8 = 8,192 (total 22,016).
+    assert [(r["params%"], r["macs%"], r["trainable"]) for r in rows] == [
+        (str(round(100 * 224 / 368, 4)), str(round(100 * 13824 / 22016, 4)), "yes"),
+        (str(round(100 * 144 / 368, 4)), str(round(100 * 8192 / 22016, 4)), "no"),
+        ("0.0", "0.0", "")]
+    code, out, _ = run_cli("analyze", str(spec), "--columns", "name,params%,macs%,trainable")
+    assert "│ a     │   60.9% │ 62.8% │ yes       │" in out
+    assert "│ b     │   39.1% │ 37.2% │ no        │" in out
+
+
+def test_a_folded_group_of_frozen_and_trainable_layers_is_partly_trainable():
+    from rfcalc.columns import COLUMNS
+    from conftest import analyze_yaml
+
+    report = analyze_yaml("input: {shape: [3, 8, 8]}\nlayers:\n  - name: g\n    layers:\n" + "".join(
+        "      " + line + "\n" for line in SHARES.splitlines()[2:4]).replace("  - ", "- "))
+    row = fold(report.layers, 1)[0]
+    assert COLUMNS["trainable"].human(row) == "partly" and row.params == 368 and row.trainable_params == 224
