@@ -16,10 +16,10 @@ from fractions import Fraction
 from math import gcd
 from typing import Iterable
 
+from .bounds import MAX_PHASES
+
 Intervals = tuple[tuple[int, int], ...]  # sorted, disjoint, non-adjacent, inclusive [lo, hi] pairs
 
-# A composed map with more phases than this is refused rather than computed slowly.
-MAX_PHASES = 1 << 16
 
 
 class PatternTooLong(ValueError):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 import click
@@ -10,6 +9,7 @@ import click
 from .commands import load_specs, make_console, profile_option, spec_options, wide_option
 from .errors import RfcalcError, StrictWarningError, UsageError
 from .gcpause import gc_paused
+from .streams import OutputError, ReaderGone, guard_standard_streams, silence
 
 # Subcommands living in their own modules, imported only when used (keeps `analyze` start-up fast).
 LAZY_COMMANDS: dict[str, str] = {
@@ -145,31 +145,51 @@ def main(argv=None) -> int:
     garbage collector is paused meanwhile (see gcpause): a library caller's process keeps its own."""
     try:
         returned = cli.main(args=argv, prog_name="rfcalc", standalone_mode=False)
+        sys.stdout.flush()  # here, so that a failing last write is reported like any other
+    except OutputError as exc:
+        silence(exc.fd)
+        return _say(f"rfcalc: error: {exc}", exc.exit_code)
     except RfcalcError as exc:
-        click.echo(f"rfcalc: error: {exc}", err=True)
-        return exc.exit_code
+        return _say(f"rfcalc: error: {exc}", exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("rfcalc: interrupted", err=True)
-        return 130
+        return _say("rfcalc: interrupted", 130)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        click.echo(f"rfcalc: error: {exc.format_message()}{hint}", err=True)
-        return 2
+        return _say(f"rfcalc: error: {exc.format_message()}{hint}", 2)
     except click.ClickException as exc:
-        click.echo(f"rfcalc: error: {exc.format_message()}", err=True)
-        return exc.exit_code
+        return _say(f"rfcalc: error: {exc.format_message()}", exc.exit_code)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("rfcalc: interrupted", err=True)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): silence the final flush of stdout too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _say("rfcalc: interrupted", 130)
+    except ReaderGone as gone:  # the reader went away (e.g. `| head`): silence the final flush too
+        silence(gone.fd)
+        return 0
+    except BrokenPipeError:  # the same, on a stream that streams.py does not guard
+        silence(sys.stdout.fileno())
         return 0
     return returned if isinstance(returned, int) else 0
 
 
+def _say(message: str, code: int) -> int:
+    """Write a message to standard error and return `code`; when standard error fails too, `code` only."""
+    try:
+        click.echo(message, err=True)
+    except (OutputError, ReaderGone) as exc:
+        silence(exc.fd)
+    except BrokenPipeError:
+        silence(sys.stderr.fileno())
+    return code
+
+
 def entry_point():
-    """Console-script entry: exit with main()'s code."""
+    """Console-script entry: guard the standard streams (see streams.py), exit with main()'s code."""
+    try:
+        guard_standard_streams()
+    except OutputError as exc:  # stdout or stderr closed: say so on the other one, if it is open
+        try:
+            print(f"rfcalc: error: {exc}", file=sys.stderr if sys.stderr is not None else sys.stdout)
+        except OSError:
+            pass  # neither stream works: the exit code says it
+        sys.exit(exc.exit_code)
     sys.exit(main())

@@ -11,6 +11,7 @@ from .dtypes import DTYPE_BYTES
 from .errors import SpecError
 from .expr import shorten
 from .layers import TYPE_NAMES
+from .bounds import MAX_NAME
 from .layers.base import MAX_EXTENT, MAX_VALUE
 from .yamlsource import location_of
 
@@ -50,7 +51,7 @@ class SpecDocument(BaseModel):
     """The top level of a spec file (layers are checked item by item, with their own locations)."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    name: Optional[str] = None
+    name: Optional[Annotated[str, Field(max_length=MAX_NAME)]] = None
     description: Optional[str] = None
     input: InputSpec
     vars: dict[str, Any] = {}

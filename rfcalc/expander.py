@@ -6,6 +6,7 @@ from typing import Any, Container, Iterator, Mapping, NamedTuple, Optional
 
 from pydantic import ValidationError
 
+from .bounds import MAX_LAYERS, MAX_NAME, MAX_NESTING
 from .document import NODE_KEYS, BlockCall, GroupItem, SpecDocument, suggest, validation_error
 from .errors import Location, SpecError
 from .expr import ExpressionError, shorten, substitute
@@ -13,13 +14,12 @@ from .graph import INPUT, Node, layer_label
 from .layers import TYPE_NAMES, LayerModel, validate_layer
 from .yamlsource import SourceList, SourceMap, location_of
 
-MAX_LEAVES = 100_000  # layers a spec may expand to
-MAX_REPEAT = 100_000
 
 
 class Scope(NamedTuple):
     """Where a list of layer items is expanded: the dotted prefix of its names, its variables, its input,
-    the names bound so far in it and (through `parent`) in the enclosing groups, and the block calls it is in.
+    the names bound so far in it and (through `parent`) in the enclosing groups, the block calls it is in,
+    and how deeply groups and block calls are nested around it.
 
     Binding a name makes a new scope in O(1): a scope's successive values share one append-only table
     of names, each seeing its first `count` entries. (A named tuple rather than a dataclass: a scope is
@@ -33,11 +33,12 @@ class Scope(NamedTuple):
     count: int
     parent: Optional["Scope"]  # the enclosing group's scope (None at the top and in a block)
     calls: tuple[str, ...]  # the blocks being expanded, outermost first
+    depth: int  # groups and block calls around this scope
 
     @classmethod
     def top(cls, variables: Mapping[str, Any]) -> "Scope":
         """The scope of a spec's `layers`: no prefix, the network input, the global variables."""
-        return cls("", variables, INPUT, INPUT, {}, 0, None, ())
+        return cls("", variables, INPUT, INPUT, {}, 0, None, (), 0)
 
     def full(self, name: str) -> str:
         """The dotted node name of `name` in this scope."""
@@ -56,15 +57,15 @@ class Scope(NamedTuple):
             names = {n: other for n, other in self.local().items() if n != name}
         names[name] = node
         return Scope(self.prefix, self.variables, self.input_name, node, names, len(names), self.parent,
-                     self.calls)
+                     self.calls, self.depth)
 
     def child(self, prefix: str, input_name: str, variables: Mapping[str, Any]) -> "Scope":
         """The scope of a group in this one: it also sees the names bound here so far."""
-        return Scope(prefix, variables, input_name, input_name, {}, 0, self, self.calls)
+        return Scope(prefix, variables, input_name, input_name, {}, 0, self, self.calls, self.depth + 1)
 
     def call(self, block: str, prefix: str, input_name: str, variables: Mapping[str, Any]) -> "Scope":
         """The scope of a call of `block`: it sees only its own names (and full dotted ones)."""
-        return Scope(prefix, variables, input_name, input_name, {}, 0, None, self.calls + (block,))
+        return Scope(prefix, variables, input_name, input_name, {}, 0, None, self.calls + (block,), self.depth + 1)
 
     def visible(self) -> list[str]:
         """The names an item here may read: this scope's, then the enclosing groups', then 'input'."""
@@ -156,6 +157,9 @@ class _Expander:
                 continue
             name = _name(item, position, written)
             full = scope.full(name)
+            if len(full) > MAX_NAME:
+                raise SpecError(f"the full name '{shorten(full)}' has {len(full):,} characters; a layer's full "
+                                f"dotted name has at most {MAX_NAME}", item.where("name"))
             if name in scope.local():
                 raise SpecError(f"duplicate layer name '{name}' in this scope", item.location, full)
             inputs = self._inputs(item, scope, full)
@@ -202,6 +206,9 @@ class _Expander:
         """Expand a group or a block call (each of its repetitions in turn); return its output node."""
         if len(inputs) != 1:
             raise SpecError("a group or block takes exactly one input", item.location, full)
+        if scope.depth >= MAX_NESTING:
+            raise SpecError(f"groups and block calls are nested more than {MAX_NESTING} levels deep", item.location,
+                            full)
         repeat = _repeat(item, full)
         kind = BlockCall if "block" in item.raw else GroupItem
         extra = set(item.raw) - set(kind.keys())
@@ -276,8 +283,8 @@ class _Expander:
             raise SpecError(f"share_params_with: no earlier layer is named '{shorten(str(shares))}' (give the "
                             f"full dotted name of the layer whose parameters this one reuses)",
                             item.where("share_params_with"), layer_label(index, full, kind))
-        if index >= MAX_LEAVES:
-            raise SpecError(f"the spec expands to more than {MAX_LEAVES:,} layers", item.location, full)
+        if index >= MAX_LAYERS:
+            raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", item.location, full)
         self.nodes.append(Node(index, full, layer, inputs, item.location, trainable,
                                None if shares is None else str(shares)))
         self.known.add(full)
@@ -335,7 +342,7 @@ def _repeat(item: Item, layer: str) -> Optional[int]:
     if "repeat" not in item.raw:
         return None
     repeat = item.value("repeat", layer)
-    if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
-        raise SpecError(f"repeat must be an integer from 1 to {MAX_REPEAT:,}; got {shorten(repr(repeat))}",
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_LAYERS:
+        raise SpecError(f"repeat must be an integer from 1 to {MAX_LAYERS:,}; got {shorten(repr(repeat))}",
                         item.where("repeat"), layer)
     return repeat

@@ -8,6 +8,8 @@ import re
 import warnings
 from typing import Any, Mapping
 
+from .bounds import MAX_EXPRESSION, MAX_ITEMS, MAX_NESTING
+
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
 
 _BINARY = {
@@ -20,11 +22,47 @@ _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
     ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
-_FUNCTIONS = {"min": min, "max": max, "int": int, "round": round, "abs": abs}
-
-
 class ExpressionError(ValueError):
     """An expression that is malformed, uses something not allowed, or names an unknown variable."""
+
+
+MAX_ROUND_DIGITS = 64  # round(x, n): |n| at most this (round(5, -10**9) would build 10**(10**9))
+
+
+def _round(number: Any, digits: Any = None) -> Any:
+    """round(), with the number of digits bounded."""
+    if digits is not None and (not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS):
+        raise ExpressionError(f"round takes at most {MAX_ROUND_DIGITS} digits; got {shorten(repr(digits))}")
+    return round(number, digits)
+
+
+_FUNCTIONS = {"min": min, "max": max, "int": int, "round": _round, "abs": abs}
+
+
+def value_size(value: Any) -> int:
+    """Characters of a string, items of a list with nested lists counted whole (stops past MAX_ITEMS)."""
+    total, pending = 0, [value]
+    while pending and total <= MAX_ITEMS:
+        item = pending.pop()
+        if isinstance(item, (str, list)):
+            total += len(item)
+        if isinstance(item, list) and total <= MAX_ITEMS:
+            pending.extend(item)
+    return total
+
+
+def _check_built(node: ast.BinOp, left: Any, right: Any) -> None:
+    """Refuse `*` and `+` of strings or lists that would build a value of more than MAX_ITEMS, before building it."""
+    if isinstance(node.op, ast.Mult) and any(isinstance(v, (str, list)) for v in (left, right)):
+        sequence, count = (left, right) if isinstance(left, (str, list)) else (right, left)
+        size = value_size(sequence) * count if isinstance(count, int) else 0
+    elif isinstance(node.op, ast.Add) and all(isinstance(v, (str, list)) for v in (left, right)):
+        size = value_size(left) + value_size(right)
+    else:
+        return
+    if size > MAX_ITEMS:
+        raise ExpressionError(f"'{shorten(ast.unparse(node))}' would build a value of more than {MAX_ITEMS:,} "
+                              f"items or characters")
 
 
 def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
@@ -48,10 +86,7 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
         left, right = _evaluate(node.left, variables), _evaluate(node.right, variables)
         if isinstance(node.op, ast.Mod) and isinstance(left, str):
             raise ExpressionError(f"'{ast.unparse(node)}': string formatting with % is not allowed")
-        if isinstance(node.op, ast.Mult) and any(isinstance(v, (str, list)) for v in (left, right)):
-            count = right if isinstance(left, (str, list)) else left
-            if isinstance(count, int) and count * len(left if isinstance(left, (str, list)) else right) > MAX_RESULT:
-                raise ExpressionError(f"'{ast.unparse(node)}' would build a value of more than {MAX_RESULT:,} items")
+        _check_built(node, left, right)
         return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
         return _UNARY[type(node.op)](_evaluate(node.operand, variables))
@@ -86,10 +121,6 @@ def _evaluate(node: ast.AST, variables: Mapping[str, Any]) -> Any:
                           f"'a if c else b', lists, list[index] and {', '.join(_FUNCTIONS)})")
 
 
-MAX_EXPRESSION = 1_000  # characters in one ${...}
-MAX_RESULT = 10_000  # characters of a string, items of a list an expression may build
-
-
 def evaluate(text: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate one expression (the inside of `${...}`)."""
     shown = shorten(text.strip())
@@ -100,8 +131,9 @@ def evaluate(text: str, variables: Mapping[str, Any]) -> Any:
         result = _evaluate(tree, variables)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, MemoryError) as exc:
         raise ExpressionError(f"'{shown}': {shorten(str(exc)) or type(exc).__name__}") from None
-    size = len(result) if isinstance(result, (str, list)) else 0
-    if size > MAX_RESULT or (isinstance(result, int) and abs(result) >= 1 << 63):
+    if value_size(result) > MAX_ITEMS:
+        raise ExpressionError(f"'{shown}' gives a value of more than {MAX_ITEMS:,} items or characters")
+    if isinstance(result, int) and abs(result) >= 1 << 63:
         raise ExpressionError(f"'{shown}' gives a value too large to be a layer parameter")
     return result
 
@@ -112,10 +144,23 @@ def _parse(text: str) -> ast.Expression:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "invalid decimal literal" for '4if 1 else 2'
-            return ast.parse(text, mode="eval")
+            tree = ast.parse(text, mode="eval")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         problem = getattr(exc, "msg", None) or type(exc).__name__
         raise ExpressionError(f"cannot parse '{shorten(text)}': {problem}") from None
+    if _depth(tree) > MAX_NESTING:
+        raise ExpressionError(f"'{shorten(text)}' is nested more than {MAX_NESTING} levels deep")
+    return tree
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply the tree's nodes nest (counted without recursion)."""
+    deepest, pending = 0, [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def shorten(text: str, limit: int = 80) -> str:
@@ -133,4 +178,12 @@ def substitute(value: Any, variables: Mapping[str, Any]) -> Any:
         if isinstance(result, float) and result.is_integer():
             return int(result)
         return result
-    return _TEMPLATE.sub(lambda m: str(evaluate(m.group(1), variables)), value)
+    pieces, size, end = [], 0, 0
+    for match in _TEMPLATE.finditer(value):
+        piece = str(evaluate(match.group(1), variables))
+        size += len(piece) + match.start() - end
+        if size > MAX_ITEMS:
+            raise ExpressionError(f"'{shorten(value)}' gives a text of more than {MAX_ITEMS:,} characters")
+        pieces += [value[end:match.start()], piece]
+        end = match.end()
+    return "".join(pieces) + value[end:]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import difflib
 import sys
 from importlib import resources
-from pathlib import Path
 
+from .bounds import MAX_FILE_BYTES
 from .errors import Location, SpecError
 from .spec import Spec, parse_spec
 from .yamlsource import decode
@@ -21,22 +21,59 @@ def bundled_specs() -> dict[str, resources.abc.Traversable]:
 def read_source(source: str) -> tuple[str, str]:
     """(text, display name) of a spec path, '-' (stdin) or bundled name."""
     if source == "-":
-        stream = getattr(sys.stdin, "buffer", None)
-        return (decode(stream.read(), "<stdin>") if stream else sys.stdin.read()), "<stdin>"
-    path = Path(source)
-    if path.is_file():
-        try:
-            return decode(path.read_bytes(), source), source
-        except OSError as exc:
-            raise SpecError(f"cannot read the spec: {exc.strerror}", Location(source)) from None
+        return decode(read_stdin(), "<stdin>"), "<stdin>"
+    try:
+        return decode(read_file(source), source), source
+    except (FileNotFoundError, IsADirectoryError) as missing:
+        folder = isinstance(missing, IsADirectoryError)
     bundled = bundled_specs()
     if source in bundled:
         return bundled[source].read_text(encoding="utf-8"), f"{bundled[source].name} (bundled)"
+    if folder:
+        raise SpecError("not a regular file", Location(source))
     hint = difflib.get_close_matches(source, list(bundled), n=1)
     suggestion = f"; did you mean the bundled spec '{hint[0]}'?" if hint else " (rfcalc zoo lists bundled specs)"
-    if path.exists():
-        raise SpecError("not a regular file", Location(source))
     raise SpecError(f"no such file, and no bundled spec of that name{suggestion}", Location(source))
+
+
+def read_file(path: str, what: str = "the spec") -> bytes:
+    """The bytes of a file (at most MAX_FILE_BYTES), or a SpecError saying why not; FileNotFoundError and
+    IsADirectoryError pass (the caller says what a missing file means)."""
+    try:
+        with open(path, "rb") as handle:
+            return _bounded(handle, path, what)
+    except (FileNotFoundError, IsADirectoryError):
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: a name with a NUL byte
+        raise SpecError(f"cannot read {what}: {_problem(exc)}", Location(path)) from None
+
+
+def read_stdin() -> bytes:
+    """The bytes of standard input (at most MAX_FILE_BYTES), or a SpecError saying why not."""
+    if sys.stdin is None:
+        raise SpecError("standard input is closed", Location("<stdin>"))
+    try:
+        return _bounded(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", "standard input")
+    except (OSError, ValueError) as exc:
+        raise SpecError(f"cannot read standard input: {_problem(exc)}", Location("<stdin>")) from None
+
+
+def _problem(exc: Exception) -> str:
+    """What went wrong, in the system's words (without the file name, which the location gives)."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _bounded(stream, name: str, what: str) -> bytes:
+    """At most MAX_FILE_BYTES from a binary (or text) stream; a SpecError when there is more."""
+    data = stream.read(MAX_FILE_BYTES + 1)
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if len(data) > MAX_FILE_BYTES:  # located at the first byte past the limit
+        line = data.count(b"\n", 0, MAX_FILE_BYTES) + 1
+        column = MAX_FILE_BYTES - data.rfind(b"\n", 0, MAX_FILE_BYTES)
+        raise SpecError(f"{what} is larger than {MAX_FILE_BYTES // 2**20} MiB; refusing to read it",
+                        Location(name, line, column))
+    return data
 
 
 def load_spec_source(source: str) -> Spec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .bounds import MAX_QUANTITY
 from .errors import UsageError
 
 _COUNT_PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
@@ -12,7 +13,6 @@ _BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**1
 # Mantissa (group 1) and exponent (group 2, without the 'e').
 _NUMBER = r"([0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE]([+-]?[0-9]+))?"
 _MAX_EXPONENT_DIGITS = 2
-MAX_QUANTITY = 2**63  # the largest count or byte size a budget may name
 
 
 def format_count(value: int | float) -> str:

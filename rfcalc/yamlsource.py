@@ -1,14 +1,14 @@
 """Safe YAML loading that remembers where every mapping, sequence and value came from."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
+from yaml.events import AliasEvent, ScalarEvent
 
+from .bounds import MAX_EXPANDED_NODES, MAX_FILE_BYTES, MAX_NESTING, MAX_ITEMS, MAX_YAML_NODES
 from .errors import Location, SpecError
-
-# A spec whose aliases would expand past this many nodes is refused ("billion laughs").
-MAX_EXPANDED_NODES = 200_000
 
 
 class SourceMap(dict):
@@ -34,10 +34,52 @@ def _location(file: str, node: yaml.Node) -> Location:
 _SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _SourceLoader(_SafeBase):
-    """Safe loader that builds SourceMap / SourceList instead of dict / list."""
+class _SourceLoader(yaml.composer.Composer, _SafeBase):
+    """Safe loader that builds SourceMap / SourceList instead of dict / list. Its composer (PyYAML's, fed
+    by libyaml's parser) counts nodes and nesting as it goes, so limits are checked while loading."""
 
-    source_name = "<spec>"
+    def __init__(self, text: str, source_name: str):
+        _SafeBase.__init__(self, text)
+        self.anchors: dict = {}
+        self.source_name = source_name
+        self.nodes = 0
+        self.depth = 0
+        self.resolved: dict = {}
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise SpecError(f"the YAML has more than {MAX_YAML_NODES:,} nodes (mappings, sequences and values); "
+                            f"refusing to load it", self._at(event))
+        if parent is not None and len(parent.value) >= MAX_ITEMS and (index is None or isinstance(index, int)):
+            kind = "list" if isinstance(parent, yaml.SequenceNode) else "mapping"
+            raise SpecError(f"a YAML {kind} of more than {MAX_ITEMS:,} items", self._at(event))
+        if isinstance(event, AliasEvent):
+            return super().compose_node(parent, index)
+        if isinstance(event, ScalarEvent) and len(event.value) > MAX_ITEMS:
+            raise SpecError(f"a string of {len(event.value):,} characters; a string in a spec has at most "
+                            f"{MAX_ITEMS:,}", self._at(event))
+        if self.depth >= MAX_NESTING:
+            raise SpecError(f"the YAML is nested more than {MAX_NESTING} levels deep", self._at(event))
+        self.depth += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        return node
+
+    def resolve(self, kind, value, implicit):
+        """The tag of a node (scalars' remembered: a spec repeats few distinct values many times)."""
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self.resolved.get(key)
+        if tag is None:
+            tag = self.resolved[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    def _at(self, event) -> Location:
+        mark = event.start_mark
+        return Location(self.source_name, mark.line + 1, mark.column + 1)
 
 
 def _construct_mapping(loader: _SourceLoader, node: yaml.MappingNode) -> SourceMap:
@@ -72,27 +114,47 @@ def _construct_sequence(loader: _SourceLoader, node: yaml.SequenceNode) -> Sourc
     return result
 
 
+# YAML 1.1 integers that other YAML readers (1.2) and most people read differently: 1:30 is 90 (base 60),
+# 0x10 is 16, 010 is 8 and 0b10 is 2. Refused rather than read silently.
+_SURPRISING_INT = re.compile(r"[-+]?(?:0[xb]|0[0-7]+|[0-9]+:)")
+_SURPRISING_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*")
+
+
 def _construct_int(loader: _SourceLoader, node: yaml.ScalarNode) -> int:
+    if _SURPRISING_INT.match(node.value.replace("_", "")):
+        value = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+        raise SpecError(f"YAML 1.1 reads {node.value} as the number {value}; write {value} for that number, or "
+                        f"quote '{node.value}' for text", _location(loader.source_name, node))
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
     except ValueError as exc:  # e.g. more digits than Python converts
         raise SpecError(f"invalid integer: {str(exc)[:80]}", _location(loader.source_name, node)) from None
 
 
+def _construct_float(loader: _SourceLoader, node: yaml.ScalarNode) -> float:
+    if _SURPRISING_FLOAT.fullmatch(node.value):
+        value = yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+        raise SpecError(f"YAML 1.1 reads {node.value} as the number {value:g} (base 60); write {value:g} for that "
+                        f"number, or quote '{node.value}' for text", _location(loader.source_name, node))
+    return yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+
+
 _SourceLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _SourceLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SourceLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _SourceLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def _check_expansion(root: yaml.Node, file: str) -> None:
-    """Refuse alias graphs that are cyclic or expand to more than MAX_EXPANDED_NODES nodes."""
-    sizes: dict[int, int] = {}
+    """Refuse alias graphs that are cyclic, expand to more than MAX_EXPANDED_NODES nodes, or nest values
+    (an alias inside an alias inside ...) more than MAX_NESTING levels deep."""
+    measured: dict[int, tuple[int, int]] = {}  # node id -> (expanded size, expanded depth)
     in_progress: set[int] = set()
 
-    def expanded_size(node: yaml.Node) -> int:
+    def measure(node: yaml.Node) -> tuple[int, int]:
         key = id(node)
-        if key in sizes:
-            return sizes[key]
+        if key in measured:
+            return measured[key]
         if key in in_progress:
             raise SpecError("recursive YAML alias (an anchor used inside itself)", _location(file, node))
         in_progress.add(key)
@@ -101,25 +163,27 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
             children = node.value
         elif isinstance(node, yaml.MappingNode):
             children = [n for pair in node.value for n in pair]
-        total = 1
+        total, depth = 1, 1
         for child in children:
-            total += expanded_size(child)
+            size, child_depth = measure(child)
+            total, depth = total + size, max(depth, child_depth + 1)
             if total > MAX_EXPANDED_NODES:
-                raise SpecError(
-                    f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes; refusing to load",
-                    _location(file, node),
-                )
+                raise SpecError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes; refusing to load",
+                                _location(file, node))
+            if depth > MAX_NESTING:
+                raise SpecError(f"YAML aliases nest values more than {MAX_NESTING} levels deep", _location(file, node))
         in_progress.discard(key)
-        sizes[key] = total
-        return total
+        measured[key] = total, depth
+        return total, depth
 
-    expanded_size(root)
+    measure(root)
 
 
 def load_yaml(text: str, file: str = "<spec>") -> Any:
     """Parse YAML text safely into SourceMap/SourceList values; errors become SpecError with a location."""
-    loader = _SourceLoader(text)
-    loader.source_name = file
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(f"the text is longer than {MAX_FILE_BYTES // 2**20} MiB; refusing to load it", Location(file))
+    loader = _SourceLoader(text, file)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -149,14 +213,14 @@ def load_yaml(text: str, file: str = "<spec>") -> Any:
         loader.dispose()
 
 
-def decode(data: bytes, file: str) -> str:
-    """Spec bytes as text: UTF-8 (a BOM allowed), or a SpecError at the first bad byte's line and column."""
+def decode(data: bytes, file: str, what: str = "the spec") -> str:
+    """File bytes as text: UTF-8 (a BOM allowed), or a SpecError at the first bad byte's line and column."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - data.rfind(b"\n", 0, exc.start)
-        raise SpecError(f"the spec is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+        raise SpecError(f"{what} is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8",
                         Location(file, line, column)) from None
 
 

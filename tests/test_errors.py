@@ -611,13 +611,13 @@ def test_boolean_in_input(analyze, spec_input):
 
 def test_boolean_repeat_is_refused(analyze):
     assert_bad_input(analyze(sequential("{name: g, repeat: true, layers: [{type: relu}]}")),
-                     "repeat must be an integer from 1 to 100,000", "True", layer="g", line=3)
+                     "repeat must be an integer from 1 to 10,000", "True", layer="g", line=3)
 
 
 @pytest.mark.parametrize("repeat", ["0", "-1", "two", "2.5"])
 def test_bad_repeat(analyze, repeat):
     assert_bad_input(analyze(sequential(f"{{name: g, repeat: {repeat}, layers: [{{type: relu}}]}}")),
-                     "repeat must be an integer from 1 to 100,000", layer="g", line=3)
+                     "repeat must be an integer from 1 to 10,000", layer="g", line=3)
 
 
 def test_repeat_on_a_plain_leaf_is_an_unknown_field(analyze):

@@ -100,14 +100,14 @@ def spec_budgets(spec) -> dict[str, Budget]:
 
 def file_budgets(path: str) -> dict[str, Budget]:
     """Budgets from a YAML budget file: a mapping at the top level, or under `budgets:`."""
-    from ..yamlsource import load_yaml
+    from ..sources import read_file
+    from ..yamlsource import decode, load_yaml
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the budget file: {exc}", Location(path)) from None
-    raw = load_yaml(text, path)
+        data = read_file(path, "the budget file")
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise SpecError(f"cannot read the budget file: {exc.strerror}", Location(path)) from None
+    raw = load_yaml(decode(data, path, "the budget file"), path)
     if isinstance(raw, dict) and set(raw) == {"budgets"}:
         raw = raw["budgets"]
     return yaml_budgets(raw, "file", Location(path, 1, 1))

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal, Union
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..axis import IDENTITY, AxisMap, window_map
+from ..bounds import MAX_EXTENT, MAX_VALUE
 from ..expr import shorten
 from ..findings import DroppedPixels, Finding
 
@@ -16,10 +17,6 @@ Shape = tuple[int, ...]  # channels first, without the batch dimension
 IntOrList = Union[int, list[int]]
 PaddingValue = Union[int, Literal["same", "valid"], list[Union[int, list[int]]]]
 
-# Largest size, kernel, stride, padding or count a layer parameter may have, and largest extent of a
-# spatial axis: far beyond any real network, small enough to keep every rule fast and exact.
-MAX_VALUE = 1 << 31
-MAX_EXTENT = 1 << 24
 
 
 class Family(str, Enum):

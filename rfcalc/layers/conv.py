@@ -10,7 +10,7 @@ from pydantic import Field, PositiveInt
 
 from ..axis import MAX_PHASES, explicit_map, merge_intervals
 from ..findings import DroppedPixels
-from .base import (Family, IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window, nonzero,
+from .base import (MAX_VALUE, Family, IntOrList, LayerError, LayerFacts, LayerModel, PaddingValue, Shape, Window, nonzero,
                    per_axis, resolve_padding, spatial_size)
 
 # Only zero padding: other modes make border units read mirrored pixels, which the RF maps do not model.
@@ -138,14 +138,18 @@ class DepthwiseConv(ChannelMixing):
     def facts(self, inputs: list[Shape]) -> LayerFacts:
         shape = inputs[0]
         c_in = shape[0]
-        as_conv = Conv(type="conv", out_channels=self.out_channels or c_in * self.depth_multiplier,
-                       in_channels=self.in_channels, groups=c_in, bias=self.bias,
-                       kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
-                       dilation=self.dilation)
         self.check_input(shape)
-        if as_conv.out_channels != c_in * self.depth_multiplier:
-            raise LayerError(f"out_channels {as_conv.out_channels} must equal in_channels {c_in} x "
+        derived = c_in * self.depth_multiplier
+        if self.out_channels is not None and self.out_channels != derived:
+            raise LayerError(f"out_channels {self.out_channels} must equal in_channels {c_in} x "
                              f"depth_multiplier {self.depth_multiplier}")
+        if derived > MAX_VALUE:
+            raise LayerError(f"out_channels = in_channels {c_in:,} x depth_multiplier {self.depth_multiplier} = "
+                             f"{derived:,} is too large (at most {MAX_VALUE:,})")
+        # The same layer as a grouped conv, built from values already validated (and the bounded derived ones).
+        as_conv = Conv.model_construct(type="conv", out_channels=derived, in_channels=self.in_channels, groups=c_in,
+                                       bias=self.bias, kernel_size=self.kernel_size, stride=self.stride,
+                                       padding=self.padding, dilation=self.dilation)
         return as_conv.facts(inputs)
 
 
