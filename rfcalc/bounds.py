@@ -17,7 +17,7 @@ class Limit(NamedTuple):
 
 
 MAX_FILE_BYTES = 16 * 2**20  # a spec or budget file, or standard input
-MAX_YAML_NODES = 500_000  # mappings, sequences and values in one YAML file, as written
+MAX_YAML_NODES = 250_000  # mappings, sequences and values in one YAML file, as written
 MAX_EXPANDED_NODES = 200_000  # the same once YAML aliases (*name) are expanded
 MAX_NESTING = 64  # levels of YAML nesting; of groups and block calls; of an expression
 MAX_ITEMS = 10_000  # the size of one value: characters of a string, items of a list or mapping
