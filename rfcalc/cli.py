@@ -1,6 +1,7 @@
 """The `rfcalc` command line. Errors become one message and an exit code here, and only here."""
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
@@ -18,6 +19,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "sizes": "rfcalc.sizes:sizes",
     "verify": "rfcalc.verify.command:verify",
     "erf": "rfcalc.verify.command:erf",
+    "profiles": "rfcalc.profiles.table:profiles",
     "explain": "rfcalc.teach.command:explain",
 }
 
@@ -48,7 +50,7 @@ def cli():
               show_default=True, help="Output format.")
 @click.option("--columns", help="Comma-separated columns for table/csv/markdown (see README).")
 @click.option("--strict", is_flag=True, help="Treat warnings (dropped pixels, gridding, ...) as errors.")
-@profile_option
+@functools.partial(profile_option, every=True)
 @wide_option
 @click.option("--depth", type=click.IntRange(min=1), metavar="N",
               help="Fold groups, blocks and repeats nested deeper than N into one row each (sums; the "
@@ -65,6 +67,13 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
     selected = select_columns(columns)
     selection = RowSelection.of(depth, layer_pattern)
     _check_row_options(fmt, selection, summary)
+    if profile == "all":
+        from .profiles.table import print_profiles
+
+        if fmt == "csv":
+            raise UsageError("--profile all prints a table, JSON or Markdown (not CSV)")
+        print_profiles(load_specs(specs, input_size, batch, dtype), fmt, wide)
+        return
     reports = [analyze_profiled(spec, profile) for spec in load_specs(specs, input_size, batch, dtype)]
     if fmt == "json":
         click.echo(render.render_json(reports))

@@ -40,14 +40,17 @@ def spec_options(func):
     return func
 
 
-def profile_option(func):
-    """--profile: count MACs/FLOPs the way another tool does (see rfcalc/profiles.py)."""
+def profile_option(func, every: bool = False):
+    """--profile: count MACs/FLOPs the way another tool does (see rfcalc/profiles); with `every`, also
+    'all' (every profile side by side)."""
     from .profiles import DEFAULT_PROFILE, PROFILE_NAMES
 
-    return click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE,
-                        show_default=True,
+    return click.option("--profile", type=click.Choice(PROFILE_NAMES + (("all",) if every else ())),
+                        default=DEFAULT_PROFILE, show_default=True,
                         help="Counting conventions of MACs/FLOPs: rfcalc's own, or those of "
-                             "torchvision, fvcore, ptflops, thop, calflops or torchinfo.")(func)
+                             "torchvision, fvcore, ptflops, thop, calflops or torchinfo"
+                             + ("; 'all': every profile side by side, with the rule behind each "
+                                "difference (as rfcalc profiles)." if every else "."))(func)
 
 
 def load_specs(sources, input_size=None, batch=None, dtype=None):

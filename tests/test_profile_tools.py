@@ -168,3 +168,20 @@ def test_calflops_profile_is_calculate_flops(net):
     assert macs == profile_total(net, "calflops")
     assert flops == profile_total(net, "calflops", flops=True)
 
+
+
+# --- the profile table's differences, against the tool's own breakdown -----------------------------
+
+def test_profile_table_differences_are_fvcores_per_operator_counts():
+    fvcore_nn = pytest.importorskip("fvcore.nn", reason="fvcore not installed (pip install fvcore)")
+    from rfcalc.profiles.compare import compare_profiles
+
+    analysis = fvcore_nn.FlopCountAnalysis(module("resnet18").eval(), sample("resnet18"))
+    analysis.unsupported_ops_warnings(False)
+    analysis.uncalled_modules_warnings(False)
+    by_operator = analysis.by_operator()
+    differences = {d.family: d.delta for d in compare_profiles(NETS["resnet18"][0]()).differences
+                   if d.profile == "fvcore"}
+    # rfcalc counts the conv and linear MACs as fvcore does, so what fvcore adds is exactly its
+    # batch-norm and adaptive-pooling counts.
+    assert differences == {"batchnorm": by_operator["batch_norm"], "adaptive_avg": by_operator["adaptive_avg_pool2d"]}

@@ -17,35 +17,36 @@ from .rendition import torch_convs
 
 
 def conv(view: LayerView) -> Count:
-    """Per nn.ConvNd / nn.ConvTransposeNd module of the rendition (a separable conv is two)."""
+    """calculate_macs: weight and bias counts x output positions, per nn.ConvNd / nn.ConvTransposeNd module
+    of the rendition (a separable conv is two), so the bias adds 1 per output element."""
     calls = torch_convs(view)
     return mac_count(conv=sum(prod(call.weight_shape) * call.out_positions for call in calls),
                      bias=sum(call.out_elements for call in calls if call.bias))
 
 
 def linear(view: LayerView) -> Count:
-    """in x out weights, plus the out biases once."""
+    """calculate_macs: the weight count (in x out) plus the bias count (out) once."""
     return mac_count(linear=view.result.macs, bias=view.result.output_shape[0] if view.has_bias else 0)
 
 
 def batch_norm(view: LayerView) -> Count:
-    """Its parameter count: weight and bias per channel when affine."""
+    """calculate_macs: the parameter count, weight and bias per channel when affine."""
     return mac_count(norm_params=2 * view.in_shape[0] if view.layer.affine else 0)
 
 
 def layer_norm(view: LayerView) -> Count:
-    """Its parameter count: weight and bias over normalized_shape when affine."""
+    """calculate_macs: the parameter count, weight and bias over normalized_shape when affine."""
     normalized = prod(view.layer.normalized_shape or view.in_shape)
     return mac_count(norm_params=2 * normalized if view.layer.elementwise_affine else 0)
 
 
 def group_norm(view: LayerView) -> Count:
-    """Its parameter count: weight and bias per channel when affine."""
+    """calculate_macs: the parameter count, weight and bias per channel when affine."""
     return mac_count(norm_params=2 * view.in_shape[0] if view.layer.affine else 0)
 
 
 def prelu(view: LayerView) -> Count:
-    """Its parameter count."""
+    """calculate_macs: the parameter count."""
     return mac_count(prelu_params=view.layer.num_parameters)
 
 
