@@ -10,6 +10,7 @@ from typing import Mapping, Optional, Union
 
 from ..errors import RfcalcError
 from ..report import LayerResult, Report
+from ..spec import Spec
 from .mathexpr import Bracket, Expr, Num, is_numeric
 from .notation import Notation
 
@@ -58,8 +59,9 @@ class LayerExplanation:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The explanation of a spec (its report) in one notation."""
+    """The explanation of a spec (and its report) in one notation."""
 
+    spec: Spec
     report: Report
     notation: Notation
     layers: tuple[LayerExplanation, ...]

@@ -67,7 +67,7 @@ def explain_spec(spec: Spec, notation: str = DEFAULT_NOTATION, layers: Optional[
             explained.append(LayerExplanation(ctx.result, headline(ctx), tuple(layer_steps(ctx, wanted))))
     last = [name for name in (r.name for r in report.layers) if name in selected]
     summary = summary_steps(spec, report, chosen_notation, last[-1] if last else None, wanted, selected)
-    return Explanation(report, chosen_notation, tuple(explained), tuple(summary))
+    return Explanation(spec, report, chosen_notation, tuple(explained), tuple(summary))
 
 
 def layer_steps(ctx: LayerContext, quantities: tuple[str, ...]) -> list[Step]:

@@ -425,6 +425,7 @@ class Style:
     equals = "="
     fraction_is_inline = True
     grouped = True  # thousands separators in numbers (not inside a function's argument list)
+    floor_word = "floor"  # after the arrow of the then-floor form: 14.5 -> floor 14
 
     def ungrouped(self) -> "Style":
         """The same style writing numbers without thousands separators."""
@@ -480,6 +481,7 @@ class LatexStyle(Style):
     juxtapose = r"\,"
     mod = r"\bmod"
     fraction_is_inline = False
+    floor_word = r"\text{floor}\;"
     _GREEK = {"α": r"\alpha", "Σ": r"\Sigma", "Π": r"\Pi"}
 
     def number(self, value: Fraction) -> str:
@@ -525,7 +527,7 @@ class LatexStyle(Style):
     def big_operator(self, operator: str, index: str, lower: str, upper: str, body: str) -> str:
         command = r"\sum" if operator == "sum" else r"\prod"
         bounds = f"{index}={lower}" if lower else index
-        return rf"{command}_{{{bounds}}}^{{{upper}}} {body}"
+        return rf"{command}_{{{bounds}}}" + (f"^{{{upper}}}" if upper else "") + f" {body}"
 
     def arrow(self) -> str:
         return r"\;\Rightarrow\;"
@@ -558,13 +560,14 @@ class HtmlStyle(Style):
         return text[:1].isdigit()
 
     def is_word(self, text: str) -> bool:
-        return text.startswith("<var>") and text[5:7].isalpha()
+        return text.startswith('<var class="word">')
 
     def symbol(self, s: Symbol) -> str:
         base = s.base
         if base.endswith("^"):
             base = f"{base[:-1]}&#770;"  # combining circumflex: k-hat
-        text = f"<var>{html.escape(base, quote=False) if '&' not in base else base}</var>"
+        shown = html.escape(base, quote=False) if "&" not in base else base
+        text = f'<var class="word">{shown}</var>' if len(base) > 1 and base.isalpha() else f"<var>{shown}</var>"
         if s.sub:
             text += f"<sub>{html.escape(s.sub)}</sub>"
         if s.sup:
@@ -578,7 +581,7 @@ class HtmlStyle(Style):
     def big_operator(self, operator: str, index: str, lower: str, upper: str, body: str) -> str:
         sign = "&sum;" if operator == "sum" else "&prod;"
         bounds = html.escape(f"{index}={lower}" if lower else index)
-        return f"{sign}<sub>{bounds}</sub><sup>{html.escape(upper)}</sup> {body}"
+        return f"{sign}<sub>{bounds}</sub>" + (f"<sup>{html.escape(upper)}</sup>" if upper else "") + f" {body}"
 
     def arrow(self) -> str:
         return "&rArr;"
