@@ -27,10 +27,19 @@ class _State:
     rf: tuple[AxisRF, ...] = ()
     terms: Optional[tuple[ax.Term, ...]] = None  # when set: the exact union of per-axis products
     boxes: tuple[ax.Box, ...] = ()  # when fields is None: the input pixels every unit depends on
+    # Per axis, what units see along paths through no global reduction (None on an axis: no such
+    # path); None as a whole: the same as `fields`.
+    local: Optional[tuple[Optional[ax.AxisField], ...]] = None
 
     def exact_terms(self) -> tuple[ax.Term, ...]:
         """The terms whose union is exactly what each unit sees."""
         return self.terms if self.terms is not None else (self.fields,)
+
+    def local_fields(self, axes: int) -> tuple[Optional[ax.AxisField], ...]:
+        """Per axis, the field along local paths (None where there is none)."""
+        if self.local is not None:
+            return self.local
+        return self.fields if self.fields is not None else (None,) * axes
 
     def seen(self) -> tuple[ax.Box, ...]:
         """Input pixels that some unit of this tensor depends on."""
@@ -55,6 +64,7 @@ def analyze(spec: Spec) -> Report:
                 raise LayerError(f"output shape {list(facts.output_shape)} exceeds {MAX_EXTENT:,} on a spatial axis")
             fields, merge_findings = _propagate(node, sources, facts)
             terms, boxes, term_findings = _exact_sets(sources, facts)
+            local = _local_fields(sources, facts, fields, len(input_sizes))
         except (LayerError, ax.PatternTooLong) as exc:
             message = str(exc)
             if len(sources) > 1:
@@ -63,7 +73,7 @@ def analyze(spec: Spec) -> Report:
             raise SpecError(message, node.location, layer_label(node.index, node.name, node.layer.type)) from None
         passed_through = len(sources) == 1 and fields is not None and fields is sources[0].fields
         rf = sources[0].rf if passed_through and sources[0].rf else _axis_rfs(fields, input_sizes, boxes)
-        states[node.name] = state = _State(facts.output_shape, fields, rf, terms, boxes)
+        states[node.name] = state = _State(facts.output_shape, fields, rf, terms, boxes, local)
         dropped[node.name] = facts.dropped
         params, own_findings = _own_params(node, facts.params, param_counts)
         findings = [*facts.findings, *merge_findings, *_gridding(rf, sources), *own_findings, *term_findings]
@@ -80,7 +90,7 @@ def analyze(spec: Spec) -> Report:
             flops_by_kind=flops_by_kind(facts.macs, facts.ops),
             activation_bytes=prod(facts.output_shape) * element_bytes, findings=_located(findings, node),
             location=node.location, fields=fields, terms=state.exact_terms() if fields is not None else None,
-            boxes=boxes, windows=facts.windows))
+            boxes=boxes, windows=facts.windows, local_rf=_local_rfs(local, rf)))
     drops = _dropped_pixels(spec, dropped)
     results = [replace(r, findings=_located(drops[r.name], spec.nodes[r.index]) + r.findings)
                if r.name in drops else r for r in results]
@@ -107,12 +117,51 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[F
         return (sources[0].fields if unchanged else fields), []
     merged, findings = [], []
     for axis, (own, n) in enumerate(zip(facts.axis_maps, sizes)):
-        branches = [s.fields[axis] for s in sources]
-        misaligned = _misalignment(axis, node.inputs, [b.pattern for b in branches])
+        branches = _branches(facts, axis, n, [s.fields[axis] for s in sources])
+        # A branch broadcast along this axis (an input of size 1 stretched) has no alignment to compare.
+        aligned = [(name, b.pattern) for i, (name, b) in enumerate(zip(node.inputs, branches))
+                   if not facts.input_maps or facts.input_maps[i][axis] is not ax.BROADCAST]
+        misaligned = _misalignment(axis, [a for a, _ in aligned], [p for _, p in aligned]) if len(aligned) > 1 else None
         if misaligned:
             findings.append(misaligned)
         merged.append(ax.advance(own, n, ax.unite(branches)))
     return tuple(merged), findings
+
+
+def _branches(facts, axis: int, units: int, fields: list[ax.AxisField]) -> list[ax.AxisField]:
+    """The inputs' fields along one axis as the merge reads them (broadcast inputs stretched)."""
+    if not facts.input_maps:
+        return fields
+    return [ax.advance(maps[axis], units, field) for maps, field in zip(facts.input_maps, fields)]
+
+
+def _local_fields(sources: list[_State], facts, fields: Fields, axes: int):
+    """Per axis, what the layer's units see along paths through no global reduction (None: the same
+    as `fields`). Inputs broadcast from a global statistic (a squeeze-and-excitation gate) and the
+    statistics of a normalisation are left out, so that the convolutions' RF stays visible."""
+    if facts.local_maps is None and all(s.local is None for s in sources):
+        return None
+    if facts.axis_maps is None:
+        return None  # no spatial axes left: nothing local either
+    own_maps = facts.local_maps or facts.axis_maps
+    local = []
+    for axis, (own, n) in enumerate(zip(own_maps, facts.output_shape[1:])):
+        reached = [(i, s.local_fields(axes)[axis]) for i, s in enumerate(sources)]
+        branches = [ax.advance(facts.input_maps[i][axis], n, f) if facts.input_maps else f
+                    for i, f in reached if f is not None]
+        if own is None or not branches:
+            local.append(None)
+        else:
+            local.append(ax.advance(own, n, branches[0] if len(branches) == 1 else ax.unite(branches)))
+    return tuple(local)
+
+
+def _local_rfs(local, rf: tuple[AxisRF, ...]) -> tuple[Optional[AxisRF], ...]:
+    """The local RF per axis (None on an axis no local path reaches) when it differs from the RF; () otherwise."""
+    if local is None:
+        return ()
+    summaries = tuple(None if f is None else _axis_rfs((f,), (f.input_size,))[0] for f in local)
+    return () if summaries == rf else summaries
 
 
 MAX_TERMS = 16  # separate branch shapes kept exactly; beyond, the per-axis hull stands for them
@@ -128,13 +177,21 @@ def _exact_sets(sources: list[_State], facts) -> tuple[Optional[tuple[ax.Term, .
         return None, (), []
     sizes = facts.output_shape[1:]
     terms = [tuple(ax.advance(own, n, field) for own, n, field in zip(facts.axis_maps, sizes, term))
-             for s in sources for term in s.exact_terms()]
+             for i, s in enumerate(sources) for term in _branch_terms(facts, i, sizes, s.exact_terms())]
     terms = ax.absorb(terms, ax.term_contains)
     if len(terms) == 1:
         return None, (), []
     if len(terms) > MAX_TERMS:
         return None, (), [RFHull(regions=len(terms), limit=MAX_TERMS)]
     return tuple(terms), (), []
+
+
+def _branch_terms(facts, index: int, sizes, terms: tuple[ax.Term, ...]) -> tuple[ax.Term, ...]:
+    """Input `index`'s terms as the layer reads them (stretched where the input is broadcast)."""
+    if not facts.input_maps:
+        return terms
+    return tuple(tuple(ax.advance(m, n, field) for m, n, field in zip(facts.input_maps[index], sizes, term))
+                 for term in terms)
 
 
 def _misalignment(axis: int, names, patterns: list[ax.AxisMap]) -> Optional[MisalignedMerge]:

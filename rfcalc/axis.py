@@ -80,6 +80,8 @@ class AxisMap:
 
 
 IDENTITY = AxisMap(1, 1, (((0, 0),),))
+# A size-1 axis stretched by broadcasting: every output reads unit 0.
+BROADCAST = AxisMap(1, 0, (((0, 0),),))
 
 
 def window_map(kernel: int, stride: int, pad_before: int, dilation: int = 1) -> AxisMap:
@@ -237,8 +239,8 @@ def unite(fields: list[AxisField]) -> AxisField:
         pattern = union([f.pattern for f in fields])
     except ValueError:  # branches advance at different rates: spell out every unit
         units = fields[0].units
-        pattern = AxisMap(units, 0, tuple(merge_intervals(p for f in fields for p in f.pattern.reads(o))
-                                          for o in range(units)))
+        pattern = explicit_map([merge_intervals(p for f in fields for p in f.pattern.reads(o))
+                                for o in range(units)], 0)
     first = fields[0]
     special = sorted({i for f in fields for i, _ in f.exceptions})
     exceptions = []

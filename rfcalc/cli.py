@@ -60,7 +60,7 @@ def cli():
 def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide, depth, layer_pattern, summary):
     """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
     from . import render
-    from .columns import select_columns
+    from .columns import select_columns, with_local_rf
     from .fold import RowSelection
     from .profiles import analyze_profiled
 
@@ -75,6 +75,8 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
         print_profiles(load_specs(specs, input_size, batch, dtype), fmt, wide)
         return
     reports = [analyze_profiled(spec, profile) for spec in load_specs(specs, input_size, batch, dtype)]
+    if columns is None:
+        selected = with_local_rf(selected, reports)
     if fmt == "json":
         click.echo(render.render_json(reports))
     elif fmt == "csv":

@@ -45,6 +45,14 @@ def _support(r: AxisRF) -> str:
     return str(r.support_max) if r.support_min == r.support_max else f"{r.support_min}..{r.support_max}"
 
 
+def local_axes(layer: LayerResult, one: Callable[[AxisRF], str]) -> str:
+    """A per-axis value of the local RF ('-' on an axis no local path reaches); the RF's when they agree."""
+    if not layer.local_rf:
+        return _axes(layer.rf, one)
+    values = ["-" if r is None else one(r) for r in layer.local_rf]
+    return values[0] if len(set(values)) == 1 else "x".join(values)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: a header, the raw value (CSV) and its human form (table, Markdown); for a table short
@@ -101,6 +109,8 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
            lambda l: "x".join(map(str, l.output_shape)), compact=lambda l: compact_shape(l.output_shape)),
     Column("rf", "r", lambda l: _axes(l.rf, _rf_size), lambda l: _axes(l.rf, _rf_size),
            compact=lambda l: _axes(l.rf, _rf_compact)),
+    Column("local_rf", "local r", lambda l: local_axes(l, _rf_size), lambda l: local_axes(l, _rf_size),
+           compact=lambda l: local_axes(l, _rf_compact)),
     Column("jump", "j", lambda l: _axes(l.rf, lambda r: format_fraction(r.jump)),
            lambda l: _axes(l.rf, lambda r: format_fraction(r.jump))),
     Column("start", "start", lambda l: _axes(l.rf, lambda r: format_fraction(r.start)),
@@ -120,8 +130,17 @@ COLUMNS: dict[str, Column] = {c.key: c for c in (
 
 DEFAULT_COLUMNS = ("name", "type", "output", "rf", "jump", "start", "params", "macs", "memory", "warnings")
 # When a table is too wide for the terminal, columns are dropped in this order (the layer name never is).
-DROP_ORDER = ("start", "padding", "inputs", "support", "flops", "jump", "index", "memory", "trainable", "type",
-              "params%", "macs%", "output", "rf", "params", "macs", "warnings")
+DROP_ORDER = ("start", "padding", "inputs", "support", "flops", "jump", "local_rf", "index", "memory", "trainable",
+              "type", "params%", "macs%", "output", "rf", "params", "macs", "warnings")
+
+
+def with_local_rf(columns: list[Column], reports) -> list[Column]:
+    """The columns with the local RF after `r` when some report has one that differs from the RF."""
+    wanted = any(report.has_local_rf for report in reports)
+    if not wanted or COLUMNS["rf"] not in columns or COLUMNS["local_rf"] in columns:
+        return columns
+    at = columns.index(COLUMNS["rf"]) + 1
+    return [*columns[:at], COLUMNS["local_rf"], *columns[at:]]
 
 
 def select_columns(spec: str | None) -> list[Column]:

@@ -269,7 +269,7 @@ class _Expander:
         layer = _layer_model(item, index, full)
         kind, arity = layer.type, type(layer).arity
         if arity is not None and len(inputs) != arity:
-            raise SpecError(f"{kind} takes {arity} input; got {len(inputs)}", item.location,
+            raise SpecError(f"{kind} takes {arity} input{'s' if arity > 1 else ''}; got {len(inputs)}", item.location,
                             layer_label(index, full, kind))
         if arity is None and len(inputs) < 2:
             raise SpecError(f"{kind} merges two or more inputs; give them with inputs: [a, b]", item.location,

@@ -27,7 +27,7 @@ def folded_row(name: str, members: Sequence[LayerResult]) -> LayerResult:
     last = members[-1]
     return LayerResult(
         index=members[0].index, name=name, type=f"{len(members)} layers", inputs=inputs,
-        output_shape=last.output_shape, rf=last.rf, params=sum(m.params for m in members),
+        output_shape=last.output_shape, rf=last.rf, local_rf=last.local_rf, params=sum(m.params for m in members),
         trainable_params=sum(m.trainable_params for m in members), buffers=sum(m.buffers for m in members),
         macs=sum(m.macs for m in members), flops_by_kind=sum_flops_by_kind(members),
         activation_bytes=sum(m.activation_bytes for m in members),

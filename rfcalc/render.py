@@ -7,11 +7,11 @@ import json
 from fractions import Fraction
 from typing import Any, Optional, Sequence
 
-from .columns import COLUMNS, Column
+from .columns import COLUMNS, Column, local_axes
 from .findings import to_json as finding_json
 from .fold import RowSelection, rows_of
 from .report import SCHEMA_VERSION, AxisRF, LayerResult, Report
-from .units import format_bytes, format_count
+from .units import format_bytes, format_count, format_fraction
 
 
 
@@ -32,7 +32,7 @@ def _axis_json(r: AxisRF) -> dict[str, Any]:
     }
 
 
-def _layer_json(layer: LayerResult) -> dict[str, Any]:
+def _layer_json(layer: LayerResult, local: bool) -> dict[str, Any]:
     return {
         "index": layer.index, "name": layer.name, "type": layer.type, "inputs": list(layer.inputs),
         "output_shape": list(layer.output_shape), "rf": [_axis_json(r) for r in layer.rf],
@@ -42,6 +42,8 @@ def _layer_json(layer: LayerResult) -> dict[str, Any]:
         "activation_bytes": layer.activation_bytes, "warnings": list(layer.warnings), "notes": list(layer.notes),
         "location": str(layer.location) if layer.location else None,
         "findings": [finding_json(f) for f in layer.findings],
+        **({"local_rf": [None if r is None else _axis_json(r) for r in layer.local_rf]}
+           if local and layer.local_rf else {}),
     }
 
 
@@ -53,7 +55,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "name": report.name, "source": report.source,
         "input": {"shape": list(report.input_shape), "batch": report.batch, "dtype": report.dtype},
         "profile": report.profile, "conventions": [c.text for c in report.conventions],
-        "layers": [_layer_json(layer) for layer in report.layers],
+        "layers": [_layer_json(layer, report.has_local_rf) for layer in report.layers],
         "totals": {
             "params": t.params, "trainable_params": t.trainable_params,
             "non_trainable_params": t.non_trainable_params, "buffers": t.buffers,
@@ -104,8 +106,18 @@ def summary_lines(report: Report) -> list[tuple[str, str]]:
                         f"{format_bytes(t.peak_activation_bytes)} peak live (inference)"),
         ("param memory", format_bytes(t.param_bytes)),
         ("output RF", rf),
+        *_local_rf_line(last),
         ("profile", report.profile),
     ]
+
+
+def _local_rf_line(last: LayerResult | None) -> list[tuple[str, str]]:
+    """The output's local RF (along paths through no global reduction) when it differs from its RF."""
+    if last is None or not last.local_rf or all(r is None for r in last.local_rf):
+        return []
+    jump, start = (local_axes(last, lambda r: format_fraction(getattr(r, key))) for key in ("jump", "start"))
+    return [("local RF", f"r {COLUMNS['local_rf'].human(last)}, j {jump}, start {start} (along paths through no "
+                         f"global reduction)")]
 
 
 def render_markdown(reports: Sequence[Report], columns: list[Column], selection: Optional[RowSelection] = None,

@@ -89,6 +89,10 @@ class LayerResult:
     boxes: tuple = field(default=(), repr=False, compare=False)
     # Per spatial axis, the sliding window of a window layer (conv, pooling); () for other layers.
     windows: tuple = field(default=(), repr=False, compare=False)
+    # The local receptive field, per axis (None: no path through no global reduction reaches the
+    # layer on that axis), when it differs from `rf`: what units see along paths that do not pass
+    # through a global reduction (a squeeze-and-excitation gate, a normalisation's statistics).
+    local_rf: tuple[Optional[AxisRF], ...] = ()
 
     def sees(self, position: tuple[int, ...]) -> tuple:
         """Exactly which input pixels the unit at `position` depends on, as a union of boxes
@@ -162,6 +166,12 @@ class Report:
     findings: tuple[Finding, ...] = ()  # about the network (input pixels no output sees), not one layer
     conventions: tuple[Convention, ...] = CONVENTIONS
     profile: str = "rfcalc"
+
+    @property
+    def has_local_rf(self) -> bool:
+        """True when some layer's local RF is not its RF and is not nothing: a global reduction (a
+        squeeze-and-excitation gate, a normalisation's statistics) feeds a path that also has a local one."""
+        return any(any(r is not None for r in layer.local_rf) for layer in self.layers)
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -32,6 +32,9 @@ def legend(report: Report, shown: set[str]) -> list[str]:
         entries.append("*  r varies with the output position (resampling layer): r_min..r_max, j the average step")
     if "rf" in shown and any(r.whole_input for layer in report.layers for r in layer.rf):
         entries.append("all (n)  every unit sees the whole input, n pixels across (j is then -)")
+    if "local_rf" in shown:
+        entries.append("local r  the RF along paths through no global reduction (gates broadcast from a global "
+                       "pooling, a normalisation's statistics); - where there is no such path")
     if "support" in shown:
         entries.append("seen  input pixels a unit actually sees per axis (fewer than r: holes, e.g. dilation)")
     return entries

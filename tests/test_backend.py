@@ -246,6 +246,71 @@ def test_counts_of_what_kernels_do(fields, shape, expected):
     assert dict(ops.core) == expected
 
 
+@pytest.mark.parametrize("fields, shapes, out, expected", [
+    # [3, 4, 5] x [3, 1, 1]: one multiplication per output element, 60.
+    ({"type": "multiply"}, [(3, 4, 5), (3, 1, 1)], (3, 4, 5), {"mul": 60}),
+    # three inputs folded: [1, 4, 5] + [3, 4, 5] + [3, 4, 1]: two adds per output element, 120.
+    ({"type": "add"}, [(1, 4, 5), (3, 4, 5), (3, 4, 1)], (3, 4, 5), {"add": 120}),
+    ({"type": "subtract"}, [(2, 3, 3), (2, 1, 3)], (2, 3, 3), {"add": 18}),
+    ({"type": "divide"}, [(2, 3, 3), (1, 1, 1)], (2, 3, 3), {"div": 18}),
+    ({"type": "maximum"}, [(2, 3), (2, 1), (1, 3)], (2, 3), {"cmp": 12}),
+])
+def test_broadcasting_merges_count_one_operation_per_output_element_and_input(fields, shapes, out, expected):
+    kernel = kernel_for(fields, *shapes)
+    assert kernel.out_shape == out
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((2, *s)) + 3 for s in shapes]
+    y, ops, _ = run_cf(kernel, xs)
+    assert {k: v // 2 for k, v in ops.core.items()} == expected  # batch of 2
+    fold = {"multiply": np.multiply, "add": np.add, "subtract": np.subtract, "divide": np.divide,
+            "maximum": np.maximum}[fields["type"]]
+    reference = xs[0]
+    for x in xs[1:]:
+        reference = fold(reference, x)  # numpy's own broadcasting on the channels-first arrays
+    np.testing.assert_allclose(y, reference)
+
+
+def test_merges_refuse_shapes_that_do_not_broadcast():
+    with pytest.raises(KernelError, match="do not broadcast"):
+        kernel_for({"type": "add"}, (3, 4, 4), (3, 2, 4))
+    with pytest.raises(KernelError, match="one rank"):
+        kernel_for({"type": "multiply"}, (3, 4, 4), (3,))
+
+
+@pytest.mark.parametrize("fields, shapes", [
+    ({"type": "multiply"}, [(2, 3, 4), (2, 1, 1)]),
+    ({"type": "add"}, [(1, 3, 4), (2, 3, 1)]),
+    ({"type": "maximum"}, [(2, 1, 4), (2, 3, 4)]),
+])
+def test_broadcast_merge_dependencies_match_perturbation(fields, shapes):
+    """Per input, which of its positions each output position depends on: from the masks and by nudging."""
+    kernel = kernel_for(fields, *shapes)
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal((1, *s[1:], s[0])) for s in shapes]
+    base = kernel.forward(xs, {}, OpCounter())
+    out_spatial = kernel.out_shape[1:]
+    count = int(np.prod(out_spatial))
+    mask = np.zeros((count, -(-count // 8)), np.uint8)
+    for o in range(count):
+        mask[o, o // 8] |= 1 << (o % 8)
+    needed = kernel.depends(mask.reshape(*out_spatial, -1))
+    for index, shape in enumerate(shapes):
+        bits = np.unpackbits(needed[index].reshape(-1, needed[index].shape[-1]), axis=1, bitorder="little")
+        measured = bits[:, :count].T.astype(bool)  # (output position, input position)
+        spatial_in = int(np.prod(shape[1:]))
+        perturbed = np.zeros((count, spatial_in), bool)
+        for i in range(spatial_in):
+            nudged = [x.copy() for x in xs]
+            flat = nudged[index].reshape(1, spatial_in, shape[0])
+            flat[0, i] += 10.0  # large enough to change a maximum it takes part in
+            changed = kernel.forward(nudged, {}, OpCounter()) != base
+            perturbed[:, i] = changed.reshape(-1, kernel.out_shape[0]).any(axis=1)
+        if fields["type"] == "maximum":
+            assert (perturbed <= measured).all()
+        else:
+            np.testing.assert_array_equal(measured, perturbed)
+
+
 def test_counted_ops_count_what_they_compute():
     ops = OpCounter()
     x = np.ones((2, 3, 4))
@@ -311,6 +376,11 @@ GRADIENT_CASES = [
     ({"type": "upsample2d", "scale_factor": 2}, [(2, 3, 3)]),
     ({"type": "upsample2d", "size": [5, 7], "mode": "bilinear", "align_corners": True}, [(2, 3, 3)]),
     ({"type": "multiply"}, [(2, 3, 3), (2, 3, 3)]),
+    ({"type": "multiply"}, [(2, 3, 3), (2, 1, 1), (1, 3, 1)]),
+    ({"type": "add"}, [(2, 1, 3), (2, 3, 3)]),
+    ({"type": "subtract"}, [(2, 3, 3), (2, 1, 3)]),
+    ({"type": "divide"}, [(2, 3, 3), (2, 1, 1)]),
+    ({"type": "maximum"}, [(2, 3, 3), (1, 3, 3)]),
     ({"type": "concat"}, [(2, 3, 3), (1, 3, 3)]),
 ]
 

@@ -674,6 +674,28 @@ def test_merge_flat_with_spatial(analyze):
     assert "'f' [3072]" in message and "'input' [3, 32, 32]" in message
 
 
+def test_merge_of_shapes_that_do_not_broadcast(analyze):
+    message = assert_bad_input(analyze(sequential(
+        "{name: a, type: adaptive_avgpool2d, output_size: [2, 1]}",
+        "{name: m, type: multiply, inputs: [input, a]}")), "one shape", "size 1", "spatial axis 0",
+        "sizes 32 and 2", layer="m", line=4)
+    assert "'a' [3, 2, 1]" in message and "'input' [3, 32, 32]" in message
+
+
+def test_merge_of_different_ranks_says_how_to_keep_the_axes(analyze):
+    message = assert_bad_input(analyze(sequential(
+        "{name: g, type: global_avgpool}", "{name: m, type: multiply, inputs: [input, g]}")),
+        "same number of axes", "keepdims", layer="m", line=4)
+    assert "[3, 32, 32] and [3]" in message
+
+
+@pytest.mark.parametrize("kind", ["subtract", "divide"])
+def test_two_input_merges_refuse_three(analyze, kind):
+    assert_bad_input(analyze(sequential(
+        "{name: a, type: relu}", f"{{name: m, type: {kind}, inputs: [a, input, a]}}")),
+        f"{kind} takes 2 inputs", "got 3", layer="m", line=4)
+
+
 @pytest.mark.parametrize("inputs", ["inputs: [a]", "inputs: a", ""], ids=["list-of-one", "one-name", "default"])
 def test_merge_with_one_input(analyze, inputs):
     layer = "{name: m, type: add" + (f", {inputs}" if inputs else "") + "}"

@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from conftest import SQUEEZE_EXCITE_LAYERS
+
 from rfcalc.analyzer import analyze
 from rfcalc.profiles import PROFILE_NAMES, apply_profile, profile_counts
 from rfcalc.spec import parse_spec
@@ -435,7 +437,10 @@ layers:
   - {name: id, type: identity}
   - {name: add, type: add, inputs: [aa, id]}
   - {name: mul, type: multiply, inputs: [add, id]}
-  - {name: cat, type: concat, inputs: [mul, id]}
+  - {name: sub, type: subtract, inputs: [mul, id]}
+  - {name: dv, type: divide, inputs: [sub, id]}
+  - {name: mx, type: maximum, inputs: [dv, id]}
+  - {name: cat, type: concat, inputs: [mx, id]}
   - {name: gm, type: global_maxpool, keepdims: true, inputs: [cat]}
   - {name: ga, type: global_avgpool, inputs: [cat]}
   - {name: fl, type: flatten}
@@ -481,3 +486,29 @@ def test_group_norm_under_rfcalc_and_every_profile():
     for profile in ("torchvision", "ptflops", "thop"):
         report = profiled(GROUP_NORM, profile)
         assert report.totals.macs == 0 and not report.select(ProfileFallback.code), profile
+
+
+# --- broadcasting merges: a squeeze-and-excitation block -----------------------------------------------
+# Input 4x6x6. conv 3x3 pad 1, 4 -> 8, bias: 8x6x6 = 288 outputs, MACs 288 x 36 = 10368, 296 params.
+# pool adaptive avg to 1: 8 windows of 36 (35 adds + 1 div each); fc1 1x1 8 -> 2 with bias: MACs 16,
+# 18 params; relu 2; fc2 1x1 2 -> 8: MACs 16, 24 params; gate sigmoid on 8; scale: [8, 6, 6] x [8, 1, 1]
+# = 288 muls; shift: scale - pool, [8, 6, 6] - [8, 1, 1]: 288 adds; top: maximum(shift, conv): 288 cmp;
+# ratio: top / gate: 288 divs.
+SQUEEZE_EXCITE = "input: {shape: [4, 6, 6]}" + SQUEEZE_EXCITE_LAYERS
+
+
+def test_broadcasting_merges_under_rfcalc_and_every_profile():
+    own = {layer.name: layer for layer in profiled(SQUEEZE_EXCITE, "rfcalc").layers}
+    assert [own[n].flops_by_kind for n in ("scale", "shift", "top", "ratio")] == [
+        {"mul": 288}, {"add": 288}, {"cmp": 288}, {"div": 288}]
+    assert [own[n].output_shape for n in ("scale", "shift", "top", "ratio")] == [(8, 6, 6)] * 4
+    # torchvision / ptflops: conv MACs only, 10368 + 16 + 16 = 10400; no tool counts `a * b`, `a - b`,
+    # torch.maximum or `a / b` (fvcore: no handle for aten::mul/sub/maximum/div; thop and torchinfo:
+    # not modules; calflops wraps torch.mul / Tensor.mul, not the operators).
+    merges = ("scale", "shift", "top", "ratio")
+    for profile in ("torchvision", "fvcore", "ptflops", "thop", "calflops", "torchinfo"):
+        counts = {layer.name: (layer.macs, layer.flops) for layer in profiled(SQUEEZE_EXCITE, profile).layers}
+        assert all(counts[n] == (0, 0) for n in merges), profile
+    assert profiled(SQUEEZE_EXCITE, "torchvision").totals.macs == 10400
+    # fvcore also counts aten::adaptive_avg_pool2d at one per input element: 288.
+    assert profiled(SQUEEZE_EXCITE, "fvcore").totals.macs == 10400 + 288

@@ -233,3 +233,74 @@ def test_group_norm_verifies_against_the_backend():
     assert result.ok, "\n".join(result.mismatch_lines())
     gn = result.layers[1]
     assert gn.checks["params"].measured == 16 and gn.rf.every_position
+
+
+# A squeeze-and-excitation block (torchvision's SqueezeExcitation) and coordinate-attention-like gates
+# pooled along one axis only, merged by broadcasting.
+GATED = textwrap.dedent("""
+    input: {shape: [3, 13, 11], batch: 2}
+    layers:
+      - {name: conv, type: conv2d, out_channels: 6, kernel_size: 3, stride: 2, padding: 1}
+      - {name: pool, type: global_avgpool, keepdims: true}
+      - {name: fc1, type: conv2d, out_channels: 2, kernel_size: 1, bias: false}
+      - {name: act, type: silu}
+      - {name: fc2, type: conv2d, out_channels: 6, kernel_size: 1, bias: false}
+      - {name: gate, type: hardsigmoid}
+      - {name: scale, type: multiply, inputs: [conv, gate]}
+      - {name: rows, type: adaptive_maxpool2d, output_size: [7, 1], inputs: [scale]}
+      - {name: cols, type: adaptive_avgpool2d, output_size: 1, inputs: [conv]}
+      - {name: mixed, type: add, inputs: [scale, rows, cols]}
+      - {name: less, type: subtract, inputs: [mixed, cols]}
+      - {name: most, type: maximum, inputs: [less, rows]}
+      - {name: ratio, type: divide, inputs: [most, gate]}
+      - {name: conv2, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+    """)
+
+
+def test_broadcasting_merges_verify_against_the_backend():
+    # Every unit of `scale` sees the whole input (the gate is a global average): the backend measures it.
+    result = verify_spec(parse_spec(GATED, "gated.yaml"))
+    assert result.ok, "\n".join(result.mismatch_lines())
+    assert all(layer.rf.every_position for layer in result.layers)
+
+
+def _strip_gates(text: str) -> str:
+    """The same network with the gated merges replaced by identities (their first input only)."""
+    keep = []
+    for line in text.splitlines():
+        for merge in ("multiply", "add", "subtract", "maximum", "divide"):
+            if f"type: {merge}" in line:
+                first = line.split("inputs: [")[1].split(",")[0]
+                name = line.split("name: ")[1].split(",")[0]
+                indent = line[:len(line) - len(line.lstrip())]
+                line = f"{indent}- {{name: {name}, type: identity, inputs: [{first}]}}"
+        keep.append(line)
+    return "\n".join(keep)
+
+
+def test_local_rf_is_the_rf_of_the_network_without_its_gates():
+    # The local RF follows paths through no global reduction: along them the gates are absent, so it
+    # must equal the (true) RF of the same network with every gated merge replaced by its first input,
+    # an RF the backend measures.
+    from rfcalc.analyzer import analyze
+
+    gated = {layer.name: layer for layer in analyze(parse_spec(GATED, "gated.yaml")).layers}
+    plain_spec = parse_spec(_strip_gates(GATED), "plain.yaml")
+    plain_result = verify_spec(plain_spec)
+    assert plain_result.ok, "\n".join(plain_result.mismatch_lines())
+    plain = {layer.name: layer for layer in analyze(plain_spec).layers}
+    for name in ("scale", "mixed", "less", "most", "ratio", "conv2"):
+        assert gated[name].local_rf == plain[name].rf, name
+        assert gated[name].rf != plain[name].rf, name  # the true RF is the whole input
+    assert gated["conv2"].local_rf[0].size == 3 + 2 * 2  # conv 3x3 stride 2, then a 3x3 conv: 3 + 2 x 2
+    # Gates and global poolings have no local path; `rows` pools axis 1 only, so axis 0 keeps one.
+    assert gated["gate"].local_rf == (None, None) and gated["cols"].local_rf == (None, None)
+    assert gated["rows"].local_rf[1] is None and gated["rows"].local_rf[0] is not None
+    assert not gated["conv"].local_rf  # before any global reduction: the same as the RF
+
+
+def test_broadcast_gates_raise_no_misalignment_warning():
+    from rfcalc.analyzer import analyze
+
+    report = analyze(parse_spec(GATED, "gated.yaml"))
+    assert report.select("RF201") == []

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from conftest import SQUEEZE_EXCITE_LAYERS
+
 
 # --- ResNet-18 (torchvision.models.resnet18) -------------------------------------------------------
 
@@ -168,10 +170,34 @@ class UNet(nn.Module):
         return self.head(x)
 
 
+# --- squeeze-and-excitation with broadcasting merges ---------------------------------------------------
+
+class SqueezeExciteMerges(nn.Module):
+    """The broadcasting merges' small net: torchvision's SqueezeExcitation (torchvision/ops/misc.py:
+    AdaptiveAvgPool2d(1), 1x1 fc1, ReLU, 1x1 fc2, Sigmoid, `scale * input`) after a conv, then
+    `a - b`, torch.maximum and `a / b` against the [C, 1, 1] tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1, self.relu, self.fc2, self.gate = nn.Conv2d(8, 2, 1), nn.ReLU(), nn.Conv2d(2, 8, 1), nn.Sigmoid()
+
+    def forward(self, x):
+        conv = self.conv(x)
+        pool = self.pool(conv)
+        gate = self.gate(self.fc2(self.relu(self.fc1(pool))))
+        shift = conv * gate - pool
+        return torch.maximum(shift, conv) / gate
+
+
 # --- small networks: (name, input shape, spec YAML, module factory) -------------------------------
 # Each one exercises what some profile treats specially. Input shapes are channels first, no batch.
 
 SMALL_NETS = [
+    # Broadcasting merges: [8, 6, 6] against [8, 1, 1] (tests/test_profiles.py SQUEEZE_EXCITE).
+    ("squeeze_excite_merges", (4, 6, 6), SQUEEZE_EXCITE_LAYERS, SqueezeExciteMerges),
+
     ("conv_bias_bn_pools_linear", (3, 8, 8), """
 layers:
   - {name: conv, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}

@@ -14,11 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..layers import (ELU, GELU, Add, AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, BatchNorm, Concat, Conv,
-                      ConvTranspose, DepthwiseConv, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, GroupNorm,
+from ..layers import (AdaptiveAvgPool, AdaptiveMaxPool, Add, AvgPool, BatchNorm, Concat, Conv, ConvTranspose,
+                      DepthwiseConv, Divide, Dropout, ELU, Flatten, GELU, GlobalAvgPool, GlobalMaxPool, GroupNorm,
                       Hardsigmoid, Hardswish, Identity, LayerModel, LayerNorm, LeakyReLU, Linear, LocallyConnected,
-                      LogSoftmax, LPPool, MaxPool, Multiply, Pad, PReLU, ReLU, ReLU6, SeparableConv, Sigmoid, SiLU,
-                      Softmax, SpatiallySeparableConv, Tanh, TiledConv, Upsample)
+                      LogSoftmax, LPPool, Maximum, MaxPool, Multiply, Pad, PReLU, ReLU, ReLU6, SeparableConv, Sigmoid,
+                      SiLU, Softmax, SpatiallySeparableConv, Subtract, Tanh, TiledConv, Upsample)
 from ..spec import INPUT
 from .engine import Network, Weights
 from .registry import Kernel, Params
@@ -304,6 +304,24 @@ def _multiply(kernel, t, xs):
     out = xs[0]
     for other in xs[1:]:
         out = out * other
+    return out
+
+
+@reference(Subtract)
+def _subtract(kernel, t, xs):
+    return xs[0] - xs[1]
+
+
+@reference(Divide)
+def _divide(kernel, t, xs):
+    return xs[0] / xs[1]
+
+
+@reference(Maximum)
+def _maximum(kernel, t, xs):
+    out = xs[0]
+    for other in xs[1:]:
+        out = torch.maximum(out, other)
     return out
 
 

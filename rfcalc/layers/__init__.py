@@ -10,7 +10,7 @@ from .activation import (ELU, GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftma
 from .base import Family, LayerError, LayerFacts, LayerModel, Shape, Window
 from .conv import (Conv, ConvTranspose, DepthwiseConv, LocallyConnected, SeparableConv,
                    SpatiallySeparableConv, TiledConv)
-from .merge import Add, Concat, Multiply
+from .merge import Add, Concat, Divide, Maximum, Multiply, Subtract
 from .norm import BatchNorm, Dropout, GroupNorm, LayerNorm
 from .pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, GlobalAvgPool, GlobalMaxPool, LPPool, MaxPool
 from .reshape import Flatten, Identity, Linear, Pad, Upsample
@@ -21,7 +21,7 @@ LAYER_TYPES: tuple[type[LayerModel], ...] = (
     BatchNorm, LayerNorm, GroupNorm, Dropout,
     ReLU, ReLU6, Sigmoid, Tanh, SiLU, Hardswish, Hardsigmoid, LeakyReLU, ELU, PReLU, GELU, Softmax, LogSoftmax,
     Flatten, Linear, Pad, Upsample, Identity,
-    Add, Multiply, Concat,
+    Add, Multiply, Subtract, Divide, Maximum, Concat,
 )
 
 # The discriminated union of all layer types, on `type` (used for the JSON Schema).

@@ -8,6 +8,7 @@ from pydantic import PositiveInt
 
 from ..axis import IDENTITY, explicit_map
 from .base import Family, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts, nonzero
+from .norm import statistics_local_maps
 
 
 class PointwiseActivation(LayerModel):
@@ -145,7 +146,8 @@ class Softmax(LayerModel):
         shape = inputs[0]
         dim = self.axis(shape)
         elements, groups = prod(shape), prod(shape) // shape[dim]
-        return LayerFacts(shape, self.maps(shape, dim), ops=nonzero(self.ops(elements, groups)))
+        maps = self.maps(shape, dim)
+        return LayerFacts(shape, maps, ops=nonzero(self.ops(elements, groups)), local_maps=statistics_local_maps(maps))
 
     def axis(self, shape: Shape) -> int:
         """`dim` checked and made non-negative."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from math import prod
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -57,6 +57,9 @@ class Family(str, Enum):
     PAD = "pad"
     ADD = "add"
     MULTIPLY = "multiply"
+    SUBTRACT = "subtract"
+    DIVIDE = "divide"
+    MAXIMUM = "maximum"
     CONCAT = "concat"
 
 
@@ -83,6 +86,15 @@ class LayerFacts:
     dropped: tuple[DroppedPixels, ...] = ()
     # Per spatial axis, the window of a sliding-window layer (what counting profiles read).
     windows: tuple["Window", ...] = ()
+    # Merges whose inputs differ in shape (broadcasting): per input, per spatial axis, which of that
+    # input's indices each output index reads (BROADCAST along an axis of size 1); axis_maps then
+    # apply to the united branches. None: every input is read through axis_maps alone.
+    input_maps: Optional[tuple[tuple[AxisMap, ...], ...]] = None
+    # The local receptive field (along paths that pass through no global reduction): per spatial
+    # axis, the map along such paths when it differs from axis_maps: IDENTITY for a normalisation's
+    # value path (its statistics are global), None where the layer's output is a global reduction
+    # of that axis (global pooling). None as a whole: the same as axis_maps.
+    local_maps: Optional[tuple[Optional[AxisMap], ...]] = None
 
 
 @dataclass(frozen=True)

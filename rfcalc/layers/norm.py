@@ -6,7 +6,7 @@ from typing import ClassVar, Literal, Optional
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
-from ..axis import IDENTITY, explicit_map
+from ..axis import IDENTITY, AxisMap, explicit_map
 from ..findings import BatchStatistics
 from .base import Family, LayerError, LayerFacts, LayerModel, Shape, elementwise_facts
 
@@ -61,7 +61,8 @@ class LayerNorm(LayerModel):
         maps = tuple(explicit_map([((0, n - 1),)], 0) if 1 + axis >= first_normalized else IDENTITY
                      for axis, n in enumerate(shape[1:]))
         return LayerFacts(shape, maps, params=2 * group * self.elementwise_affine,
-                          ops=normalisation_ops(elements, groups, self.elementwise_affine))
+                          ops=normalisation_ops(elements, groups, self.elementwise_affine),
+                          local_maps=statistics_local_maps(maps))
 
 
 class GroupNorm(LayerModel):
@@ -88,7 +89,15 @@ class GroupNorm(LayerModel):
             raise LayerError(f"num_groups {self.num_groups} must divide the {channels} input channels")
         maps = tuple(explicit_map([((0, n - 1),)], 0) for n in shape[1:])
         return LayerFacts(shape, maps, params=2 * channels * self.affine,
-                          ops=normalisation_ops(prod(shape), self.num_groups, self.affine))
+                          ops=normalisation_ops(prod(shape), self.num_groups, self.affine),
+                          local_maps=statistics_local_maps(maps))
+
+
+def statistics_local_maps(maps: tuple[AxisMap, ...]) -> Optional[tuple[AxisMap, ...]]:
+    """Local maps of a layer whose whole-axis reads are statistics (a mean, a variance, a softmax's
+    sum): along local paths each unit reads only its own position (None: no axis is read whole)."""
+    local = (IDENTITY,) * len(maps)
+    return None if local == maps else local
 
 
 def normalisation_ops(elements: int, groups: int, affine: bool) -> dict[str, int]:

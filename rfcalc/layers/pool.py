@@ -125,7 +125,11 @@ class AdaptivePool(LayerModel):
                      for n, m in zip(shape[1:], sizes))
         channels = shape[0]
         ops = self.ops(channels * _total_window_elements(shape[1:], sizes), channels * prod(sizes))
-        return LayerFacts((channels, *sizes), maps, ops=nonzero(ops))
+        # Pooling a whole axis to one value (output size 1, as squeeze-and-excitation does) is a global
+        # reduction: no local path goes through it along that axis.
+        local = tuple(None if m == 1 < n else amap for amap, n, m in zip(maps, shape[1:], sizes))
+        return LayerFacts((channels, *sizes), maps, ops=nonzero(ops),
+                          local_maps=local if local != maps else None)
 
     @staticmethod
     def ops(read: int, outputs: int) -> dict[str, int]:
@@ -179,7 +183,7 @@ class GlobalPool(LayerModel):
         ops = nonzero(self.ops(channels, positions))
         if self.keepdims:
             whole = tuple(explicit_map([((0, n - 1),)], 0) for n in shape[1:])
-            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=ops)
+            return LayerFacts((channels,) + (1,) * (len(shape) - 1), whole, ops=ops, local_maps=(None,) * len(whole))
         return LayerFacts((channels,), None, ops=ops)
 
     @staticmethod

@@ -12,7 +12,8 @@ version it was checked against by running the tool itself (tests/test_profile_to
 The tools count PyTorch modules and calls, not specs, so each profile assumes one PyTorch rendition
 of the spec (written down in rendition.py and per rule): every layer is one module of its type
 (nn.AdaptiveAvgPool2d for adaptive and global average pooling, not F.adaptive_avg_pool2d in a
-forward(): thop only sees modules), merges are `a + b` / torch.cat, and the model is in eval mode.
+forward(): thop only sees modules), merges are `a + b`, `a * b`, `a - b`, `a / b`, torch.maximum
+and torch.cat, and the model is in eval mode.
 
 What a profiled Report holds, per layer:
 - `macs`: the tool's figure in multiply-accumulate units: the number to compare with the tool's

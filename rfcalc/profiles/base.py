@@ -130,7 +130,8 @@ POOLS = frozenset((Family.MAXPOOL, Family.AVGPOOL, Family.LPPOOL, Family.ADAPTIV
                    Family.GLOBAL_AVG, Family.GLOBAL_MAX))
 # Copy, reshape or drop: no arithmetic.
 MOVES = frozenset((Family.DROPOUT, Family.FLATTEN, Family.IDENTITY, Family.PAD, Family.CONCAT))
-MERGES = frozenset((Family.ADD, Family.MULTIPLY))
+# Element-wise merges, written `a + b`, `a * b`, `a - b`, `a / b`, torch.maximum(a, b): no tool counts them.
+MERGES = frozenset((Family.ADD, Family.MULTIPLY, Family.SUBTRACT, Family.DIVIDE, Family.MAXIMUM))
 CONVOLUTIONS = (Family.CONV, Family.TRANSPOSED)
 # Locally connected and tiled convolution have no PyTorch module, so no tool can count them.
 NO_TORCH = frozenset({Family.UNSHARED})

@@ -124,8 +124,8 @@ PROFILE = Profile(
                 "(eval, affine); layer norm and group norm 5; max/avg/adaptive/global pooling 1 per INPUT "
                 "element; LP pooling 1 per input element + 2 per output element; softmax 1 per element; "
                 "upsampling: the input numel (scale factor) or the size itself"),
-     Convention("calflops-uncounted", "not counted: sigmoid, tanh, hardswish, ReLU6, log-softmax, add/multiply "
-                "(a + b), concat")),
+     Convention("calflops-uncounted", "not counted: sigmoid, tanh, hardswish, ReLU6, log-softmax, element-wise "
+                "merges (a + b, a * b, a - b, a / b, torch.maximum), concat")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, **every(ACTIVATIONS_WRAPPED, activation),
      Family.BATCHNORM: batch_norm, Family.LAYERNORM: layer_norm, Family.GROUPNORM: group_norm,
      **every(POOLS_WRAPPED, pool),

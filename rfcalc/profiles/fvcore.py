@@ -74,7 +74,7 @@ PROFILE = Profile(
                 "element; nearest upsampling 2-D 1 and bilinear 4 per output element"),
      Convention("fvcore-uncounted", "not counted: convs with padding 'same' (stride 1) or 'valid' (PyTorch's "
                 "string padding runs as aten::_convolution_mode, which fvcore has no handle for), activations, "
-                "max/average pooling, add/multiply/concat, softmax, dropout, 1-D/3-D pooling and upsampling"),
+                "max/average pooling, element-wise merges (add, multiply, subtract, divide, maximum), concat, softmax, dropout, 1-D/3-D pooling and upsampling"),
      Convention("fvcore-flops", "FLOPs = 2 x fvcore's count")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, Family.BATCHNORM: batch_norm,
      Family.LAYERNORM: layer_norm, Family.GROUPNORM: group_norm,

@@ -88,7 +88,7 @@ PROFILE = Profile(
                 "nearest 1, linear 5, bilinear 11"),
      Convention("thop-uncounted", "not counted: ReLU, ReLU6, LeakyReLU, max pooling, dropout, padding; modules "
                 "without a thop hook (sigmoid, tanh, SiLU, GELU, ELU, hardswish, LP pooling, log-softmax, "
-                "trilinear upsampling, group norm) and add/multiply/concat"),
+                "trilinear upsampling, group norm) and element-wise merges and concat"),
      Convention("thop-flops", "FLOPs = 2 x thop's count")),
     {**every(CONVOLUTIONS, conv), Family.LINEAR: linear, Family.BATCHNORM: batch_norm,
      Family.LAYERNORM: layer_norm, Family.PRELU: prelu, Family.SOFTMAX: softmax, Family.AVGPOOL: avg_pool,
