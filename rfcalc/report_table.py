@@ -33,8 +33,8 @@ def legend(report: Report, shown: set[str]) -> list[str]:
     if "rf" in shown and any(r.whole_input for layer in report.layers for r in layer.rf):
         entries.append("all (n)  every unit sees the whole input, n pixels across (j is then -)")
     if "local_rf" in shown:
-        entries.append("local r  the RF along paths through no global reduction (gates broadcast from a global "
-                       "pooling, a normalisation's statistics); - where there is no such path")
+        entries.append("local r  the RF along paths through no global reduction (global pooling, a norm's "
+                       "statistics); - where there is none")
     if "support" in shown:
         entries.append("seen  input pixels a unit actually sees per axis (fewer than r: holes, e.g. dilation)")
     return entries
