@@ -436,3 +436,22 @@ def test_budget_file_schema_rejects_what_rfcalc_rejects(specs, run_cli, budget_s
         budget_schema.validate(document)
     (specs / "bad.yaml").write_text(json.dumps(document))
     assert run_cli("check", "bare.yaml", "--budget", "bad.yaml")[0] == 2
+
+
+def test_no_budgets_at_all_is_usage_error(specs, run_cli):
+    code, out, err = run_cli("check", "bare.yaml")
+    assert code == 2 and out == ""
+    assert "no budgets: give --budget, a budgets: section or flags" in err
+    code, out, _ = run_cli("check", "bare.yaml", "--allow-no-budgets")
+    assert code == 0 and "0 budget(s)" in out
+
+
+def test_one_spec_with_budgets_is_enough(specs, run_cli):
+    code, out, _ = run_cli("check", "tiny.yaml", "bare.yaml")
+    assert code == 0 and "2 spec(s), 4 budget(s)" in out
+
+
+def test_no_budgets_but_an_invalid_spec_reports_the_spec(specs, run_cli):
+    (specs / "broken.yaml").write_text("name: x\ninput: {shape: [3, 8, 8]}\nlayers:\n  - {type: nonsense}\n")
+    code, _, err = run_cli("check", "broken.yaml")
+    assert code == 2 and "no budgets" not in err and "nonsense" in err

@@ -38,11 +38,17 @@ def budget_options(func):
               help="Print GitHub Actions ::error/::warning annotations (default: when GITHUB_ACTIONS=true "
                    "and the format is table).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when budgets are exceeded (report only).")
+@click.option("--allow-no-budgets", is_flag=True,
+              help="Pass when no spec has any budget (by default that is a usage error, exit 2).")
 @wide_option
-def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github, exit_zero, wide, **flags):
+def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github, exit_zero, allow_no_budgets, wide,
+          **flags):
     """Check SPECS (paths, globs, bundled names) against budgets: exit 0 pass, 1 exceeded, 2 invalid."""
     shared = merge_budgets(file_budgets(budget_file) if budget_file else {}, flag_budgets(flags))
     results = [check_spec(source, shared, (input_size, batch, dtype)) for source in expand_sources(specs)]
+    if not allow_no_budgets and not any(r.checks or r.status == "error" for r in results):
+        raise UsageError("no budgets: give --budget, a budgets: section or flags (--max-params, --max-macs, ...); "
+                         "or --allow-no-budgets to pass without any")
 
     if github is None:
         github = os.environ.get("GITHUB_ACTIONS") == "true" and fmt == "table"
