@@ -17,6 +17,7 @@ class Limit(NamedTuple):
 
 
 MAX_FILE_BYTES = 16 * 2**20  # a spec or budget file, or standard input
+MAX_ONNX_BYTES = 2**31  # an ONNX model file (protobuf cannot hold more)
 MAX_YAML_NODES = 250_000  # mappings, sequences and values in one YAML file, as written
 MAX_EXPANDED_NODES = 200_000  # the same once YAML aliases (*name) are expanded
 MAX_NESTING = 64  # levels of YAML nesting; of groups and block calls; of an expression
@@ -31,6 +32,7 @@ MAX_QUANTITY = 1 << 63  # a count or byte size in a budget or an option
 
 LIMITS: dict[str, Limit] = {
     "MAX_FILE_BYTES": Limit(MAX_FILE_BYTES, "bytes of a spec or budget file, or of standard input"),
+    "MAX_ONNX_BYTES": Limit(MAX_ONNX_BYTES, "bytes of an ONNX model file (the protobuf limit)"),
     "MAX_YAML_NODES": Limit(MAX_YAML_NODES, "YAML nodes (mappings, sequences, values) in one file"),
     "MAX_EXPANDED_NODES": Limit(MAX_EXPANDED_NODES, "YAML nodes once aliases (`*name`) are expanded"),
     "MAX_NESTING": Limit(MAX_NESTING, "levels of YAML nesting; of groups and block calls inside each other; "

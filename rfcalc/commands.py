@@ -58,5 +58,6 @@ def load_specs(sources, input_size=None, batch=None, dtype=None):
     from .sources import load_spec_source
 
     overridden = input_size is not None or batch is not None or dtype is not None
-    return [load_spec_source(s).with_input(parse_size(input_size), batch, dtype) if overridden
+    size = parse_size(input_size)
+    return [load_spec_source(s, size).with_input(size, batch, dtype) if overridden
             else load_spec_source(s) for s in sources]

@@ -4,8 +4,9 @@ from __future__ import annotations
 import difflib
 import sys
 from importlib import resources
+from typing import Optional
 
-from .bounds import MAX_FILE_BYTES
+from .bounds import MAX_FILE_BYTES, MAX_ONNX_BYTES
 from .errors import Location, SpecError
 from .spec import Spec, parse_spec
 from .yamlsource import decode
@@ -36,12 +37,12 @@ def read_source(source: str) -> tuple[str, str]:
     raise SpecError(f"no such file, and no bundled spec of that name{suggestion}", Location(source))
 
 
-def read_file(path: str, what: str = "the spec") -> bytes:
-    """The bytes of a file (at most MAX_FILE_BYTES), or a SpecError saying why not; FileNotFoundError and
+def read_file(path: str, what: str = "the spec", limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a file (at most `limit`), or a SpecError saying why not; FileNotFoundError and
     IsADirectoryError pass (the caller says what a missing file means)."""
     try:
         with open(path, "rb") as handle:
-            return _bounded(handle, path, what)
+            return _bounded(handle, path, what, limit)
     except (FileNotFoundError, IsADirectoryError):
         raise
     except (OSError, ValueError) as exc:  # ValueError: a name with a NUL byte
@@ -63,22 +64,45 @@ def _problem(exc: Exception) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
-def _bounded(stream, name: str, what: str) -> bytes:
-    """At most MAX_FILE_BYTES from a binary (or text) stream; a SpecError when there is more."""
-    data = stream.read(MAX_FILE_BYTES + 1)
+def _bounded(stream, name: str, what: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """At most `limit` bytes from a binary (or text) stream; a SpecError when there is more."""
+    data = stream.read(limit + 1)
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogateescape")
-    if len(data) > MAX_FILE_BYTES:  # located at the first byte past the limit
-        line = data.count(b"\n", 0, MAX_FILE_BYTES) + 1
-        column = MAX_FILE_BYTES - data.rfind(b"\n", 0, MAX_FILE_BYTES)
-        raise SpecError(f"{what} is larger than {MAX_FILE_BYTES // 2**20} MiB; refusing to read it",
+    if len(data) > limit:  # located at the first byte past the limit
+        line = data.count(b"\n", 0, limit) + 1
+        column = limit - data.rfind(b"\n", 0, limit)
+        raise SpecError(f"{what} is larger than {limit // 2**20} MiB; refusing to read it",
                         Location(name, line, column))
     return data
 
 
-def load_spec_source(source: str) -> Spec:
-    """A Spec from a path, a bundled name or '-' (standard input)."""
+def load_spec_source(source: str, input_size: Optional[list[int]] = None) -> Spec:
+    """A Spec from a path, a bundled name or '-' (standard input); an ONNX model (*.onnx) is read with
+    its dynamic sizes fixed from `input_size` (the other sources take it later, through with_input)."""
+    if source.lower().endswith(".onnx"):
+        return load_onnx(source, input_size)
     return parse_spec(*read_source(source))
+
+
+ONNX_INSTALL_HINT = "reading ONNX models needs the onnx package: pip install 'rfcalc[onnx]'"
+
+
+def load_onnx(path: str, input_size: Optional[list[int]] = None) -> Spec:
+    """The Spec of an ONNX model file (the optional extra rfcalc[onnx]: the onnx package)."""
+    try:
+        data = read_file(path, "the ONNX model", MAX_ONNX_BYTES)
+    except FileNotFoundError:
+        raise SpecError("no such file", Location(path)) from None
+    except IsADirectoryError:
+        raise SpecError("not a regular file", Location(path)) from None
+    try:
+        from .importers.onnx import load_onnx_spec
+    except ModuleNotFoundError as missing:
+        if missing.name != "onnx":
+            raise
+        raise SpecError(ONNX_INSTALL_HINT, Location(path)) from None
+    return load_onnx_spec(path, data, input_size)
 
 
 def load_spec(path_or_text: str) -> Spec:

@@ -1,0 +1,1 @@
+"""Readers of models made by other tools (ONNX), turning them into rfcalc specs."""
