@@ -195,6 +195,11 @@ def load_yaml(text: str, file: str = "<spec>") -> Any:
         mark = exc.problem_mark or exc.context_mark
         location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
         problem = exc.problem or "invalid YAML"
+        tab = _tab_column(text, mark) if mark and isinstance(exc, (yaml.scanner.ScannerError,
+                                                                   yaml.parser.ParserError)) else None
+        if tab is not None:
+            raise SpecError("invalid YAML: a tab character (YAML indents with spaces only); replace the tab with "
+                            "spaces", Location(file, mark.line + 1, tab)) from None
         if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
             problem = f"{problem} (only plain YAML is accepted: tags that build Python objects are refused)"
         context = f" ({exc.context})" if exc.context and exc.context not in problem else ""
@@ -211,6 +216,15 @@ def load_yaml(text: str, file: str = "<spec>") -> Any:
         raise SpecError(f"the spec is not valid UTF-8 text ({exc.reason})", Location(file)) from None
     finally:
         loader.dispose()
+
+
+def _tab_column(text: str, mark) -> int | None:
+    """The 1-based column of a tab in the marked line's indentation or at the mark, or None."""
+    start = text.rfind("\n", 0, mark.index) + 1
+    line = text[start:text.find("\n", mark.index) if "\n" in text[mark.index:] else len(text)]
+    indent = len(line) - len(line.lstrip(" \t"))
+    column = line.find("\t", 0, max(indent, mark.column + 1))
+    return column + 1 if column >= 0 else None
 
 
 def decode(data: bytes, file: str, what: str = "the spec") -> str:

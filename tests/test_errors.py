@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -135,6 +136,20 @@ def test_invalid_yaml(analyze, text, line, words):
     assert_bad_input(analyze(text), *words, line=line)
 
 
+@pytest.mark.parametrize("text, line, column", [
+    ("input:\n\tshape: [3, 32, 32]\nlayers: [{type: relu}]\n", 2, 1),
+    ("input: {shape: [3, 32, 32]}\nlayers:\n\t- {type: relu}\n", 3, 1),
+    ("input: {shape: [3, 32, 32]}\nlayers:\n  - name: a\n  \ttype: relu\n", 4, 3),
+], ids=["mapping", "sequence", "after-spaces"])
+def test_tab_in_indentation_is_named_with_the_fix(analyze, text, line, column):
+    message = assert_bad_input(analyze(text), "a tab character", "replace the tab with spaces", line=line)
+    assert f"{SPEC}:{line}:{column}:" in message
+
+
+def test_tab_inside_a_flow_mapping_is_accepted(analyze):
+    assert analyze("input: {shape: [3, 32, 32]}\nlayers:\n  - {name: a,\ttype: relu}\n")[0] == 0
+
+
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"], ids=["empty", "blank", "comment"])
 def test_empty_spec(analyze, text):
     assert_bad_input(analyze(text), "empty", line=1)
@@ -187,6 +202,18 @@ def test_unknown_layer_type_suggests(analyze):
     message = assert_bad_input(analyze(sequential("{name: c, type: conv2x, out_channels: 4, kernel_size: 3}")),
                                "unknown layer type 'conv2x'", layer="c", line=3)
     assert "did you mean 'conv2d'" in message
+
+
+def test_swish_is_silu(analyze):
+    # x * sigmoid(x) on 3x32x32: 4 operations per element (exp, add, div, mul), as silu.
+    reports = [json.loads(analyze(sequential(f"{{name: a, type: {kind}}}"), "--format", "json")[1])
+               for kind in ("swish", "silu")]
+    assert reports[0]["totals"]["flops"] == reports[1]["totals"]["flops"] == 4 * 3 * 32 * 32
+
+
+def test_misspelt_swish_suggests_it(analyze):
+    message = assert_bad_input(analyze(sequential("{name: a, type: swsh}")), "unknown layer type", layer="a")
+    assert "did you mean 'swish'" in message
 
 
 @pytest.mark.parametrize("kind", ["null", "3", "'${\"rel\" + \"ux\"}'"])
@@ -353,7 +380,7 @@ def test_unknown_top_level_type_key_with_list_value(analyze):
     ("out_channels: -4", ["out_channels", "greater than 0"]),
     ("out_channels: null", ["out_channels"]),
     ("bias: 2", ["bias", "boolean"]),
-    ("padding: full", ["padding", "full"]),
+    ("padding: full", ["padding", "full", "unknown padding word", "'same'", "'valid'", "[before, after]"]),
     ("padding_mode: reflect", ["padding_mode", "reflect"]),
     ("kernel_size: 1e30", ["kernel_size", "1e30"]),
 ], ids=lambda v: v if isinstance(v, str) else None)

@@ -57,7 +57,7 @@ class Tanh(PointwiseActivation):
 class SiLU(PointwiseActivation):
     """x * sigmoid(x) (swish): 1 exp, 1 add, 1 div, 1 mul per element."""
 
-    type: Literal["silu"]
+    type: Literal["silu", "swish"]
     family: ClassVar = Family.SILU
     ops_per_element: ClassVar = {"exp": 1, "add": 1, "div": 1, "mul": 1}
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from math import prod
-from typing import Any, ClassVar, Literal, Optional, Union
+from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from ..axis import IDENTITY, AxisMap, window_map
 from ..bounds import MAX_EXTENT, MAX_VALUE
@@ -15,7 +16,20 @@ from ..findings import DroppedPixels, Finding
 
 Shape = tuple[int, ...]  # channels first, without the batch dimension
 IntOrList = Union[int, list[int]]
-PaddingValue = Union[int, Literal["same", "valid"], list[Union[int, list[int]]]]
+PaddingWord = Literal["same", "valid"]
+
+
+def _known_padding_word(value: Any) -> Any:
+    """A padding string must be one of PaddingWord's; otherwise say every form that is accepted."""
+    words = PaddingWord.__args__
+    if isinstance(value, str) and value not in words:
+        accepted = ", ".join(repr(word) for word in words)
+        raise PydanticCustomError("padding_word", "unknown padding word; give {accepted}, an int, one int per "
+                                  "spatial axis or [before, after] pairs", {"accepted": accepted})
+    return value
+
+
+PaddingValue = Annotated[Union[int, PaddingWord, list[Union[int, list[int]]]], BeforeValidator(_known_padding_word)]
 
 
 
