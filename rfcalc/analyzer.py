@@ -9,7 +9,8 @@ from typing import Optional
 from . import axis as ax
 from .errors import SpecError
 from .findings import (BranchJump, CentreOffset, DroppedPixels, DroppedPixelsReadElsewhere, Finding, Gridding,
-                       MisalignedMerge, RFCoversInput, RFExceedsInput, RFHull, SharedParams, UnseenInput)
+                       MisalignedMerge, RFCoversInput, RFExceedsInput, RFHull, SharedParams, UnseenInput,
+                       UnusedLayer)
 from .layers import LayerError
 from .layers.base import MAX_EXTENT
 from .report import AxisRF, LayerResult, Report, Totals, flops_by_kind, sum_flops_by_kind
@@ -56,6 +57,7 @@ def analyze(spec: Spec) -> Report:
     dropped: dict[str, tuple[DroppedPixels, ...]] = {}
     param_counts: dict[str, int] = {}
     first_beyond_input = first_covering = None
+    outputs, readers = spec.output_names, spec.graph.readers
     for node in spec.nodes:
         sources = [states[name] for name in node.inputs]
         try:
@@ -77,6 +79,8 @@ def analyze(spec: Spec) -> Report:
         dropped[node.name] = facts.dropped
         params, own_findings = _own_params(node, facts.params, param_counts)
         findings = [*facts.findings, *merge_findings, *_gridding(rf, sources), *own_findings, *term_findings]
+        if node.name not in readers and node.name not in outputs:
+            findings.append(UnusedLayer(outputs=outputs))
         if first_beyond_input is None and any(r.size_max > n for r, n in zip(rf, input_sizes)):
             first_beyond_input = node.name
             findings.append(RFExceedsInput())
@@ -96,7 +100,7 @@ def analyze(spec: Spec) -> Report:
                if r.name in drops else r for r in results]
     return Report(name=spec.name, source=spec.source, input_shape=input_shape, batch=spec.input.batch,
                   dtype=spec.input.dtype, layers=tuple(results), totals=_totals(spec, results, element_bytes),
-                  findings=tuple(_unseen_pixels(spec, states, input_sizes)))
+                  findings=tuple(_unseen_pixels(spec, states, input_sizes)), outputs=spec.output_names)
 
 
 def _located(findings, node: Node) -> tuple[Finding, ...]:
@@ -336,13 +340,14 @@ def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Total
 
 
 def _peak_live(spec: Spec, results: list[LayerResult], input_bytes: int) -> int:
-    """Largest total of tensors alive at once, freeing each after its last consumer (network outputs stay)."""
-    last_use = spec.graph.last_use
+    """Largest total of tensors alive at once, freeing each after its last consumer (network outputs stay,
+    even those a later layer reads)."""
+    last_use, outputs = spec.graph.last_use, set(spec.output_names)
     end = len(spec.nodes)
     frees: dict[int, int] = {}
     sizes = {INPUT: input_bytes, **{r.name: r.activation_bytes for r in results}}
     for name, size in sizes.items():
-        step = last_use.get(name, end)
+        step = end if name in outputs else last_use.get(name, end)
         frees[step] = frees.get(step, 0) + size
     live = input_bytes
     peak = live

@@ -33,12 +33,19 @@ def layer_fields(layer) -> dict[str, Any]:
 def total_fields(report) -> dict[str, Any]:
     """The compared totals of one report."""
     t = report.totals
-    last = report.layers[-1] if report.layers else None
     return {"params": t.params, "trainable_params": t.trainable_params, "macs": t.macs, "flops": t.flops,
             "activation_memory": t.activation_bytes, "peak_memory": t.peak_activation_bytes,
             "param_memory": t.param_bytes,
-            "output": "x".join(map(str, last.output_shape)) if last else "-",
-            "output_rf": COLUMNS["rf"].human(last) if last else "-"}
+            "output": _of_outputs(report, lambda layer: "x".join(map(str, layer.output_shape))),
+            "output_rf": _of_outputs(report, COLUMNS["rf"].human)}
+
+
+def _of_outputs(report, text) -> str:
+    """`text` of the network's output ('-' when none); 'p3 ...; p5 ...' when it has several."""
+    outputs = report.output_layers
+    if len(outputs) <= 1:
+        return text(outputs[0]) if outputs else "-"
+    return "; ".join(f"{layer.name} {text(layer)}" for layer in outputs)
 
 
 TOTAL_LABELS = {"params": "params", "trainable_params": "trainable params", "macs": "MACs", "flops": "FLOPs",

@@ -58,6 +58,9 @@ class SpecDocument(BaseModel):
     blocks: dict[str, BlockSpec] = {}
     layers: list[dict[str, Any]] = Field(min_length=1)
     budgets: Optional[dict[str, Any]] = None
+    outputs: Optional[list[Union[str, int]]] = Field(
+        None, min_length=1, description="the layers whose outputs are the network's outputs, e.g. [p3, p4, p5] "
+                                        "(default: the last layer)")
 
 
 # The keys of layer items. The expander checks their values itself, after substituting ${...}

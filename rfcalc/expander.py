@@ -130,11 +130,12 @@ class Item(NamedTuple):
         return location_of(self.raw, (key,)) or self.location
 
 
-def expand(document: SpecDocument, raw: SourceMap) -> tuple[Node, ...]:
-    """The leaf layers of a validated document, in order."""
+def expand(document: SpecDocument, raw: SourceMap) -> tuple[tuple[Node, ...], tuple[str, ...]]:
+    """The leaf layers of a validated document, in order, and the nodes its `outputs` name (() when
+    it names none: the last layer is the output)."""
     expander = _Expander(document, raw)
-    expander.expand(raw["layers"], Scope.top(expander.globals))
-    return tuple(expander.nodes)
+    scope = expander.expand_scope(raw["layers"], Scope.top(expander.globals))
+    return tuple(expander.nodes), expander.outputs(raw, scope)
 
 
 class _Expander:
@@ -151,6 +152,10 @@ class _Expander:
 
     def expand(self, items: SourceList, scope: Scope) -> str:
         """Expand the items of one scope; return the node whose output is the scope's output."""
+        return self.expand_scope(items, scope).previous
+
+    def expand_scope(self, items: SourceList, scope: Scope) -> Scope:
+        """Expand the items of one scope; return the scope with every item's name bound."""
         for position, item in self._siblings(items, scope):
             written = scope.full(str(item.raw.get("name", position)))  # its label until its name is known
             if not _included(item, written):
@@ -168,7 +173,27 @@ class _Expander:
             else:
                 output = self._leaf(item, full, inputs)
             scope = scope.bind(name, output)
-        return scope.previous
+        return scope
+
+    def outputs(self, raw: SourceMap, scope: Scope) -> tuple[str, ...]:
+        """The nodes the spec's `outputs` name, in the top-level scope (a group's name stands for its
+        last layer) or by full dotted name; () when `outputs` is not given."""
+        names = raw.get("outputs")
+        if names is None:
+            return ()
+        nodes: list[str] = []
+        for position, name in enumerate(names):
+            where = location_of(raw, ("outputs", position)) or location_of(raw, ("outputs",))
+            name = str(name)
+            node = scope.local().get(name) or (name if name in self.known else None)
+            if node is None:
+                hint = " (the input is not a layer)" if name == INPUT else suggest(name, list(scope.local()))
+                raise SpecError(f"unknown output '{shorten(name)}': outputs must name layers of the network (a "
+                                f"top-level name or a full dotted name){hint}", where)
+            if node in nodes:
+                raise SpecError(f"output '{shorten(name)}' is named twice (it is layer '{node}')", where)
+            nodes.append(node)
+        return tuple(nodes)
 
     def _siblings(self, items: SourceList, scope: Scope) -> Iterator[tuple[int, Item]]:
         """(position, item) for each item; an item with `repeat` and a templated name

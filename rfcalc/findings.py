@@ -6,6 +6,7 @@ rendered (`message()`). Consumers (`--strict`, `check`, `sizes`) select findings
     RF101 dropped-pixels          warning  a window layer never reads the last pixels of an axis
     RF102 unseen-input            warning  input pixels no unit of an output (or of a tensor before flatten) sees
     RF103 dropped-pixels-read     note     RF101's case, but another reader of the same tensor reads them
+    RF105 unused-layer            warning  no layer reads the layer's output and it is not a network output
     RF201 misaligned-merge        warning  the branches of a merge have different RF jumps or centres
     RF202 gridding                warning  the RF gets holes (dilation) that no layer fills
     RF301 rf-exceeds-input        note     from this layer on, the RF is larger than the input
@@ -111,6 +112,18 @@ class UnseenInput(Finding, code="RF102", slug="unseen-input", severity=Severity.
         spans = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in self.indices)
         return self._on_axis(f"{self.unseen} of {self.size} input pixels are never seen by any unit "
                              f"(indices {spans})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnusedLayer(Finding, code="RF105", slug="unused-layer", severity=Severity.WARNING):
+    """A layer whose output no layer reads and that is not one of the network's outputs: its cost is
+    counted, but nothing uses what it computes."""
+    outputs: tuple[str, ...]  # the network's outputs
+
+    def message(self) -> str:
+        named = ", ".join(self.outputs)
+        return (f"no layer reads this output and it is not a network output (outputs: {named}); name it in the "
+                f"spec's `outputs:` if it is one, or remove it")
 
 
 @dataclass(frozen=True)

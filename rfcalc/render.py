@@ -63,6 +63,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "activation_bytes": t.activation_bytes, "peak_activation_bytes": t.peak_activation_bytes,
             "param_bytes": t.param_bytes, "input_bytes": t.input_bytes,
         },
+        "outputs": [layer.name for layer in report.output_layers],
         "warnings": report.all_warnings(),
         "findings": [finding_json(f) for f in report.all_findings()],
     }
@@ -91,10 +92,6 @@ def render_csv(reports: Sequence[Report], columns: list[Column], selection: Opti
 def summary_lines(report: Report) -> list[tuple[str, str]]:
     """(label, value) pairs of the totals, shared by the table panel and Markdown."""
     t = report.totals
-    last = report.layers[-1] if report.layers else None
-    rf = "-"
-    if last is not None:
-        rf = f"r {COLUMNS['rf'].human(last)}, j {COLUMNS['jump'].human(last)}, start {COLUMNS['start'].human(last)}"
     return [
         ("input", f"{'x'.join(map(str, report.input_shape))}, batch {report.batch}, {report.dtype}"),
         ("params", f"{t.params:,} ({format_count(t.params)}); trainable {t.trainable_params:,}, "
@@ -105,19 +102,36 @@ def summary_lines(report: Report) -> list[tuple[str, str]]:
         ("activations", f"{format_bytes(t.activation_bytes)} total (training), "
                         f"{format_bytes(t.peak_activation_bytes)} peak live (inference)"),
         ("param memory", format_bytes(t.param_bytes)),
-        ("output RF", rf),
-        *_local_rf_line(last),
+        *_output_lines(report),
         ("profile", report.profile),
     ]
 
 
-def _local_rf_line(last: LayerResult | None) -> list[tuple[str, str]]:
-    """The output's local RF (along paths through no global reduction) when it differs from its RF."""
-    if last is None or not last.local_rf or all(r is None for r in last.local_rf):
+def _rf_text(layer: LayerResult) -> str:
+    """'r 35, j 8, start 4.5' of a layer."""
+    return f"r {COLUMNS['rf'].human(layer)}, j {COLUMNS['jump'].human(layer)}, start {COLUMNS['start'].human(layer)}"
+
+
+def _output_lines(report: Report) -> list[tuple[str, str]]:
+    """The RF of the output ('output RF'), or of every output with its shape when there are several."""
+    outputs = report.output_layers
+    if len(outputs) <= 1:
+        last = outputs[0] if outputs else None
+        return [("output RF", _rf_text(last) if last else "-"), *_local_rf_line(last, "local RF")]
+    lines = []
+    for layer in outputs:
+        lines.append((f"output {layer.name}", f"{'x'.join(map(str, layer.output_shape))}: {_rf_text(layer)}"))
+        lines += _local_rf_line(layer, f"local RF {layer.name}")
+    return lines
+
+
+def _local_rf_line(layer: LayerResult | None, label: str) -> list[tuple[str, str]]:
+    """An output's local RF (along paths through no global reduction) when it differs from its RF."""
+    if layer is None or not layer.local_rf or all(r is None for r in layer.local_rf):
         return []
-    jump, start = (local_axes(last, lambda r: format_fraction(getattr(r, key))) for key in ("jump", "start"))
-    return [("local RF", f"r {COLUMNS['local_rf'].human(last)}, j {jump}, start {start} (along paths through no "
-                         f"global reduction)")]
+    jump, start = (local_axes(layer, lambda r: format_fraction(getattr(r, key))) for key in ("jump", "start"))
+    return [(label, f"r {COLUMNS['local_rf'].human(layer)}, j {jump}, start {start} (along paths through no "
+                    f"global reduction)")]
 
 
 def render_markdown(reports: Sequence[Report], columns: list[Column], selection: Optional[RowSelection] = None,

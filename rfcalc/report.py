@@ -166,6 +166,15 @@ class Report:
     findings: tuple[Finding, ...] = ()  # about the network (input pixels no output sees), not one layer
     conventions: tuple[Convention, ...] = CONVENTIONS
     profile: str = "rfcalc"
+    outputs: tuple[str, ...] = ()  # the layers whose outputs are the network's (() : the last layer)
+
+    @property
+    def output_layers(self) -> tuple[LayerResult, ...]:
+        """The results of the network's output layers, in the order the spec names them."""
+        if not self.outputs:
+            return self.layers[-1:]
+        by_name = {layer.name: layer for layer in self.layers}
+        return tuple(by_name[name] for name in self.outputs)
 
     @property
     def has_local_rf(self) -> bool:

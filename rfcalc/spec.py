@@ -32,6 +32,14 @@ class Spec:
     description: Optional[str] = None
     budgets: Optional[dict] = None
     raw: Any = None
+    outputs: tuple[str, ...] = ()  # the nodes the spec names as outputs; () means the last one
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The network's outputs: the layers the spec names in `outputs`, else its last layer."""
+        if self.outputs:
+            return self.outputs
+        return (self.nodes[-1].name,) if self.nodes else ()
 
     @cached_property
     def graph(self) -> Graph:
@@ -73,5 +81,6 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
             error = SpecError(f"unknown top-level key '{key}'" + suggest(key, list(SpecDocument.model_fields)),
                               location_of(raw, (key,)), None)
         raise error from None
-    return Spec(name=document.name or Path(source).stem, input=document.input, nodes=expand(document, raw),
-                source=source, description=document.description, budgets=document.budgets, raw=raw)
+    nodes, outputs = expand(document, raw)
+    return Spec(name=document.name or Path(source).stem, input=document.input, nodes=nodes, source=source,
+                description=document.description, budgets=document.budgets, raw=raw, outputs=outputs)

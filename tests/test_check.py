@@ -320,7 +320,7 @@ def _failing(n: int) -> list[SpecResult]:
     results = []
     for i in range(n):
         result = SpecResult(f"s{i}.yaml", f"s{i}")
-        result.checks = [check_budget(budget, _FakeReport(params=2))]
+        result.checks = check_budget(budget, _FakeReport(params=2))
         results.append(result)
     return results
 

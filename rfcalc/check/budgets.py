@@ -5,14 +5,15 @@ import copy
 import operator
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any, Callable, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import core_schema
 
 from ..profiles import PROFILE_NAMES
 from .findings import warning_count
-from .limits import AT_LEAST, AT_MOST, AXES, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, SHAPE, LimitKind, Setting, Unit
+from .limits import (AT_LEAST, AT_MOST, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, OUTPUT_AXES, OUTPUT_SHAPE, LimitKind,
+                     PerOutput, Setting, Unit)
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,12 @@ class BudgetRule:
     unit: Unit
     limit: Optional[LimitKind]
     label: str
-    actual: Optional[Callable[[Any], Any]] = None
+    actual: Optional[Callable[..., Any]] = None  # (report) -> value; per-output rules: (report, output layer)
+
+    @property
+    def per_output(self) -> bool:
+        """True when the budget limits each network output (its RF, its shape) rather than the network."""
+        return isinstance(self.unit, PerOutput)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(self.unit.parse)
@@ -37,19 +43,19 @@ def _total(attribute: str) -> Callable[[Any], int]:
     return operator.attrgetter(f"totals.{attribute}")
 
 
-def last_rf_min(report) -> tuple[int, ...]:
-    """The smallest receptive field of the last layer, per axis."""
-    return tuple(axis.size_min for axis in report.layers[-1].rf) if report.layers else ()
+def rf_min(report, output) -> tuple[int, ...]:
+    """The smallest receptive field of an output layer, per axis."""
+    return tuple(axis.size_min for axis in output.rf)
 
 
-def last_rf_max(report) -> tuple[int, ...]:
-    """The largest receptive field of the last layer, per axis."""
-    return tuple(axis.size_max for axis in report.layers[-1].rf) if report.layers else ()
+def rf_max(report, output) -> tuple[int, ...]:
+    """The largest receptive field of an output layer, per axis."""
+    return tuple(axis.size_max for axis in output.rf)
 
 
-def last_output_shape(report) -> tuple[int, ...]:
-    """The output shape of the last layer, channels first."""
-    return tuple(report.layers[-1].output_shape) if report.layers else ()
+def shape_of_output(report, output) -> tuple[int, ...]:
+    """The shape of an output layer's output, channels first."""
+    return tuple(output.output_shape)
 
 
 def _absent_is_no_budget(schema: dict[str, Any]) -> None:
@@ -82,13 +88,16 @@ class Budgets(BaseModel):
     max_param_memory: Annotated[Optional[int], BudgetRule(
         BYTES, AT_MOST, "param memory", _total("param_bytes"))] = Field(
         None, description="Most parameter + buffer memory, e.g. 100MB.")
-    min_rf: Annotated[Optional[tuple[int, ...]], BudgetRule(AXES, AT_LEAST, "RF (min)", last_rf_min)] = Field(
-        None, description="Smallest receptive field of the last layer: 200 (all axes) or 200x180.")
-    max_rf: Annotated[Optional[tuple[int, ...]], BudgetRule(AXES, AT_MOST, "RF (max)", last_rf_max)] = Field(
-        None, description="Largest receptive field of the last layer: 500 or 500x400.")
-    output_shape: Annotated[Optional[tuple[int, ...]], BudgetRule(
-        SHAPE, EQUALS, "output shape", last_output_shape)] = Field(
-        None, description="Exact output shape, channels first: 1000 or 2x256x256.")
+    min_rf: Annotated[Optional[Union[tuple[int, ...], dict[str, tuple[int, ...]]]], BudgetRule(
+        OUTPUT_AXES, AT_LEAST, "RF (min)", rf_min)] = Field(
+        None, description="Smallest receptive field of every output: 200 (all axes) or 200x180; per output "
+                          "{p5: 400}.")
+    max_rf: Annotated[Optional[Union[tuple[int, ...], dict[str, tuple[int, ...]]]], BudgetRule(
+        OUTPUT_AXES, AT_MOST, "RF (max)", rf_max)] = Field(
+        None, description="Largest receptive field of every output: 500 or 500x400; per output {p5: 500}.")
+    output_shape: Annotated[Optional[Union[tuple[int, ...], dict[str, tuple[int, ...]]]], BudgetRule(
+        OUTPUT_SHAPE, EQUALS, "output shape", shape_of_output)] = Field(
+        None, description="Exact output shape, channels first: 1000 or 2x256x256; per output {p5: 255x16x16}.")
     no_warnings: Annotated[Optional[bool], BudgetRule(FLAG, NO_FINDINGS, "warning", warning_count)] = Field(
         None, description="Fail when the analysis gives any warning.")
     profile: Annotated[Optional[str], BudgetRule(Setting("profile", PROFILE_NAMES), None, "profile")] = Field(

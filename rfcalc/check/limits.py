@@ -115,7 +115,7 @@ class Axes(Shape):
         if len(limit) == 1:
             limit = limit * len(actual)
         if len(limit) != len(actual):
-            raise SpecError(f"budget {budget.name} gives {len(limit)} sizes; the network has {len(actual)} "
+            raise SpecError(f"budget {budget.title} gives {len(limit)} sizes; the network has {len(actual)} "
                             f"spatial axes", budget.location or Location())
         return list(zip(limit, actual))
 
@@ -154,9 +154,42 @@ class Setting(Unit):
         return {"type": click.Choice(self.choices)}
 
 
+class PerOutput(Unit):
+    """A limit on the network's outputs: one value for every output, or a mapping output name -> value
+    (`min_rf: {p5: 400}`); each value is written in the inner unit."""
+
+    def __init__(self, inner: Unit):
+        self.inner = inner
+        self.json_schema = {"anyOf": [*inner.json_schema["anyOf"],
+                                      {"type": "object", "minProperties": 1, "additionalProperties": inner.json_schema,
+                                       "description": "per network output: {output layer name: limit}"}]}
+
+    def parse(self, value: Any) -> Any:
+        """The inner unit's value, or {output name: value} for a mapping."""
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("expected a limit, or a mapping of output names to limits; got {}")
+            return {str(name): self.inner.parse(limit) for name, limit in value.items()}
+        return self.inner.parse(value)
+
+    def human(self, value: Any) -> str:
+        return self.inner.human(value)
+
+    def raw(self, value: Any) -> Any:
+        return self.inner.raw(value)
+
+    def pairs(self, limit: Any, actual: Any, budget: Budget) -> list[tuple[int, int]]:
+        return self.inner.pairs(limit, actual, budget)
+
+    def option(self) -> dict[str, Any]:
+        return self.inner.option()
+
+
 AXES = Axes()
 SHAPE = Shape()
 FLAG = Flag()
+OUTPUT_AXES = PerOutput(AXES)
+OUTPUT_SHAPE = PerOutput(SHAPE)
 
 
 # --- kinds of limit ------------------------------------------------------------------------------
@@ -180,7 +213,7 @@ class LimitKind:
         """One line saying what happened."""
         budget = check.budget
         if check.passed:
-            return f"{budget.rule.label} {check.actual_text()} within {budget.name} {budget.limit_text()}"
+            return f"{budget.label} {check.actual_text()} within {budget.name} {budget.limit_text()}"
         return self.failure(check)
 
     def failure(self, check: BudgetCheck) -> str:
@@ -208,7 +241,7 @@ class _Bound(LimitKind):
         """'params 224 exceeds max_params 200 (-12.0%)'."""
         budget = check.budget
         margin = f" ({check.margin:+.1f}%)" if check.margin is not None else ""
-        return f"{budget.rule.label} {check.actual_text()} {self.word} {budget.name} {budget.limit_text()}{margin}"
+        return f"{budget.label} {check.actual_text()} {self.word} {budget.name} {budget.limit_text()}{margin}"
 
 
 class AtMost(_Bound):
@@ -240,7 +273,7 @@ class Equals(LimitKind):
 
     def failure(self, check: BudgetCheck) -> str:
         """'output shape 16x8x8 is not the required 8x16x16'."""
-        return f"{check.budget.rule.label} {check.actual_text()} is not the required {check.budget.limit_text()}"
+        return f"{check.budget.label} {check.actual_text()} is not the required {check.budget.limit_text()}"
 
 
 class NoFindings(LimitKind):

@@ -31,7 +31,7 @@ def _budget_columns(result: SpecResult) -> list[TableColumn]:
     """One spec's budget table: budget, limit, actual, margin, result, where the limit comes from."""
     checks = result.checks
     cells = {
-        "budget": [c.budget.name for c in checks],
+        "budget": [c.budget.title for c in checks],
         "limit": [c.budget.limit_text() for c in checks],
         "actual": [c.actual_text() for c in checks],
         "margin": ["-" if c.margin is None else f"{c.margin:+.1f}%" for c in checks],
@@ -76,7 +76,8 @@ def results_to_dict(results: list[SpecResult]) -> dict:
             "spec": r.name, "source": r.source, "status": r.status, "profile": r.profile,
             "error": r.error, "error_location": str(r.error_location) if r.error_location else None,
             "checks": [{
-                "budget": c.budget.name, "limit": c.budget.limit_raw(), "actual": c.actual_raw(),
+                "budget": c.budget.name, **({"output": c.budget.output} if c.budget.output else {}),
+                "limit": c.budget.limit_raw(), "actual": c.actual_raw(),
                 "margin_percent": c.margin, "passed": c.passed, "message": c.message, "source": c.budget.source,
                 "location": str(c.budget.location) if c.budget.location else None,
             } for c in r.checks],
@@ -103,7 +104,7 @@ def junit_xml(results: list[SpecResult]) -> str:
             continue
         for check in cases:
             budget = check.budget
-            case = ET.SubElement(suite, "testcase", classname=f"rfcalc.{r.name}", name=budget.name,
+            case = ET.SubElement(suite, "testcase", classname=f"rfcalc.{r.name}", name=budget.title,
                                  file=(budget.location.file if budget.location else r.source))
             if budget.location is not None and budget.location.line is not None:
                 case.set("line", str(budget.location.line))
@@ -150,7 +151,7 @@ def annotations(results: list[SpecResult], cap: int = ANNOTATION_CAP) -> list[st
         for check in r.checks:
             if not check.passed:
                 errors.append((f"{r.name}: {check.message}", check.budget.location or Location(r.source),
-                               f"rfcalc budget {check.budget.name}"))
+                               f"rfcalc budget {check.budget.title}"))
         for text, location in r.warnings:
             warnings.append((f"{r.name}: {text}", location or Location(r.source), "rfcalc warning"))
     lines = []

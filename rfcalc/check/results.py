@@ -36,9 +36,18 @@ class BudgetCheck:
         return self.budget.rule.limit.message(self)
 
 
-def check_budget(budget: Budget, report) -> BudgetCheck:
-    """Compare one budget with a report."""
-    actual = budget.rule.actual(report)
+def check_budget(budget: Budget, report) -> list[BudgetCheck]:
+    """Compare one budget with a report: one check, or one per network output it limits."""
+    if not budget.rule.per_output:
+        return [_verdict(budget, budget.rule.actual(report))]
+    outputs = {layer.name: layer for layer in report.output_layers}
+    only = next(iter(outputs.values()))
+    return [_verdict(each, each.rule.actual(report, outputs.get(each.output, only)))
+            for each in budget.for_outputs(tuple(outputs))]
+
+
+def _verdict(budget: Budget, actual: Any) -> BudgetCheck:
+    """One budget's check against the actual value."""
     passed, margin = budget.rule.limit.verdict(budget, actual)
     return BudgetCheck(budget, actual, passed, margin)
 
@@ -88,7 +97,7 @@ def check_spec(source: str, shared: dict[str, Budget], overrides: tuple = (None,
         budgets = merge_budgets(spec_budgets(spec), shared)
         result.profile = budgets["profile"].limit if "profile" in budgets else DEFAULT_PROFILE
         report = analyze_profiled(spec, result.profile)
-        result.checks = [check_budget(b, report) for b in budgets.values() if b.rule.limit is not None]
+        result.checks = [check for b in budgets.values() if b.rule.limit is not None for check in check_budget(b, report)]
         result.warnings = located_warnings(report)
     except SpecError as exc:
         result.error, result.error_location = str(exc), exc.location

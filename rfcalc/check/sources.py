@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 from pydantic import ValidationError
@@ -23,11 +23,37 @@ class Budget:
     limit: Any
     source: str
     location: Optional[Location] = None
+    output: Optional[str] = None  # the network output a per-output budget is checked on (None: the only one)
 
     @property
     def rule(self) -> BudgetRule:
         """What the budget means and how it is checked."""
         return budget_rule(self.name)
+
+    @property
+    def title(self) -> str:
+        """The budget's name, with the output it is checked on: 'min_rf (p5)'."""
+        return self.name if self.output is None else f"{self.name} ({self.output})"
+
+    @property
+    def label(self) -> str:
+        """What the budget measures, of which output: 'RF (min) of p5'."""
+        return self.rule.label if self.output is None else f"{self.rule.label} of {self.output}"
+
+    def for_outputs(self, outputs: tuple[str, ...]) -> list["Budget"]:
+        """The budget once per network output it is checked on: a per-output mapping names them, a single
+        limit applies to every output; a budget on the whole network is itself."""
+        if not self.rule.per_output:
+            return [self]
+        if isinstance(self.limit, dict):
+            unknown = [name for name in self.limit if name not in outputs]
+            if unknown:
+                raise SpecError(f"budget {self.name} names '{unknown[0]}', which is not an output of the network "
+                                f"(outputs: {', '.join(outputs)})", self.location or Location())
+            return [replace(self, limit=limit, output=name) for name, limit in self.limit.items()]
+        if len(outputs) == 1:
+            return [self]
+        return [replace(self, output=name) for name in outputs]
 
     def limit_text(self) -> str:
         """The limit for people."""
