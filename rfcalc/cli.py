@@ -21,6 +21,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "erf": "rfcalc.verify.command:erf",
     "profiles": "rfcalc.profiles.table:profiles",
     "explain": "rfcalc.teach.command:explain",
+    "draw": "rfcalc.draw.command:draw",
 }
 
 

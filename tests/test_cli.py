@@ -195,9 +195,11 @@ def test_readme_test_command_is_what_ci_runs():
 
 
 def test_no_traceback_and_no_numpy_on_the_analyze_path():
+    """analyze imports neither numpy nor an optional extra (matplotlib: rfcalc[draw]), installed or not."""
     code = ("import sys, runpy; sys.argv = ['rfcalc', 'analyze', 'resnet50', '--format', 'json'];"
             "from rfcalc.cli import main; rc = main(sys.argv[1:]);"
-            "print('NUMPY' if 'numpy' in sys.modules else 'NO-NUMPY', file=sys.stderr); sys.exit(rc)")
+            "loaded = [m for m in ('numpy', 'matplotlib') if m in sys.modules];"
+            "print('LOADED ' + ','.join(loaded) if loaded else 'NO-NUMPY', file=sys.stderr); sys.exit(rc)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0
     assert "NO-NUMPY" in result.stderr

@@ -73,6 +73,7 @@ def test_html_embeds_the_pictures_draw_provides(monkeypatch):
     import rfcalc.teach.render_html as render_html
 
     monkeypatch.setattr(render_html, "layer_picture", pictures.layer_picture)
+    monkeypatch.setattr(render_html, "receptive_field_picture", lambda spec, report, layer: None)
     page = explained("cifar10_walkthrough", "html")
     assert page.count('<figure class="picture"') == 1 and svg in page
     assert explained("cifar10_walkthrough", "html").count("<svg") == 1

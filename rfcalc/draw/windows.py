@@ -1,0 +1,324 @@
+"""A window layer drawn the way Dumoulin & Visin's conv_arithmetic figures draw it: the padded input
+grid (padding dashed), the kernel's footprint at each output position (taps filled, dilation holes
+marked), the output grid with the unit being computed; for a transposed convolution the stretched
+input view (s - 1 zeros between input units, padding k_eff - 1 - p on each side, then a stride-1
+window: the transposed counterpart of relationships 12-14 in their guide).
+
+One panel per output position (small multiples), or one frame per position (an animation).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from math import prod
+from typing import Optional, Sequence
+
+from ..errors import UsageError
+from ..layers.base import Window
+from .canvas import Line, Picture, Rect, Shape, Text
+
+MAX_VIEW = 48  # cells per axis of the input view drawn (padded or stretched input)
+MAX_FRAMES = 400  # output positions animated
+SHOWN_PER_AXIS = 3  # small multiples: the first positions per axis when there are more than 4x4
+
+INPUT_FILL, UNREAD_FILL, TAP_FILL, TAP_ON_ZERO = "#9ecae1", "#d9d9d9", "#2171b5", "#c6dbef"
+OUTPUT_FILL, CURRENT_FILL = "#a1d99b", "#238b45"
+
+
+@dataclass(frozen=True)
+class AxisView:
+    """One axis of the drawn input view: what each view cell is, and which cells each output reads."""
+
+    kinds: tuple[str, ...]  # per view cell: 'input', 'pad' or 'zero' (inserted by a transposed conv)
+    stride: int  # view cells between the footprints of consecutive outputs
+    taps: tuple[int, ...]  # view offsets of the kernel's taps from the footprint's first cell
+    outputs: int
+
+    def footprint(self, output: int) -> tuple[int, ...]:
+        """View cells read by output `output`."""
+        return tuple(output * self.stride + t for t in self.taps)
+
+    def read_cells(self) -> set[int]:
+        """View cells some output reads."""
+        return {c for o in range(self.outputs) for c in self.footprint(o)}
+
+
+def window_view(window: Window, size: int) -> AxisView:
+    """The padded input of a sliding window (extra cells past the padding where ceil_mode reads them)."""
+    outputs = window.output_size(size)
+    taps = tuple(t * window.dilation for t in range(window.kernel))
+    needed = (outputs - 1) * window.stride + window.extent
+    after = max(window.pad_after, needed - window.pad_before - size)
+    kinds = ("pad",) * window.pad_before + ("input",) * size + ("pad",) * after
+    return AxisView(kinds, window.stride, taps, outputs)
+
+
+def transposed_view(window: Window, size: int, output_padding: int = 0) -> AxisView:
+    """The stretched input of a transposed convolution: the stride-1 window over it gives its output."""
+    before = window.extent - 1 - window.pad_before
+    after = window.extent - 1 - window.pad_after + output_padding
+    if before < 0 or after < 0:
+        raise UsageError(f"cannot draw the stretched input: padding {window.pad_before}+{window.pad_after} is more "
+                         f"than k_eff - 1 = {window.extent - 1} (the transposed view would crop real units)")
+    stretched = tuple("input" if i % window.stride == 0 else "zero" for i in range((size - 1) * window.stride + 1))
+    kinds = ("pad",) * before + stretched + ("pad",) * after
+    taps = tuple(t * window.dilation for t in range(window.kernel))
+    return AxisView(kinds, 1, taps, len(kinds) - window.extent + 1)
+
+
+@dataclass(frozen=True)
+class LayerDrawing:
+    """What a layer diagram shows: per spatial axis its view, plus words for the title."""
+
+    name: str
+    title: str
+    axes: tuple[AxisView, ...]
+    transposed: bool = False
+
+    @property
+    def positions(self) -> int:
+        """Output positions."""
+        return prod(a.outputs for a in self.axes)
+
+
+def check_drawable(drawing: LayerDrawing, animate: bool) -> None:
+    """Refuse, before drawing, a layer whose picture would be unreadable or huge."""
+    if len(drawing.axes) > 2:
+        raise UsageError(f"layer '{drawing.name}': layer diagrams are drawn for 1-D and 2-D layers; this one has "
+                         f"{len(drawing.axes)} spatial axes")
+    longest = max(len(a.kinds) for a in drawing.axes)
+    if animate and longest > MAX_VIEW:
+        raise UsageError(f"layer '{drawing.name}': the input view is {longest} cells long, more than the "
+                         f"{MAX_VIEW} an animation draws; give a smaller --input-size")
+    if animate and drawing.positions > MAX_FRAMES:
+        raise UsageError(f"layer '{drawing.name}': {drawing.positions:,} output positions, more than the "
+                         f"{MAX_FRAMES} frames an animation holds; give a smaller --input-size")
+
+
+def _grid_axes(axes: Sequence[AxisView]) -> tuple[Optional[AxisView], AxisView]:
+    """(rows, columns): a 1-D layer is one row."""
+    return (None, axes[0]) if len(axes) == 1 else (axes[0], axes[1])
+
+
+def _shown_positions(axes: Sequence[AxisView], animate: bool, per_axis: int) -> list[tuple[int, ...]]:
+    """Output positions drawn: all of them for an animation or a small output, else the first few per axis."""
+    small = animate or prod(a.outputs for a in axes) <= per_axis ** 2 or prod(a.outputs for a in axes) <= 16
+    ranges = [range(a.outputs if small else min(a.outputs, per_axis)) for a in axes]
+    return list(itertools.product(*ranges))
+
+
+def _extent(axis: AxisView, positions: Sequence[int], crop: bool) -> int:
+    """View cells drawn along an axis: all, or (when cropping) up to the last one the shown positions read + 1."""
+    if not crop:
+        return len(axis.kinds)
+    last = max(axis.footprint(max(positions))) + 2
+    return min(len(axis.kinds), max(last, 1))
+
+
+class _Layout:
+    """Cell size and extents of one panel (view grid, arrow, output grid)."""
+
+    def __init__(self, drawing: LayerDrawing, positions: list[tuple[int, ...]], animate: bool):
+        self.rows, self.cols = _grid_axes(drawing.axes)
+        per_axis = list(zip(*positions))
+        crop = not animate
+        extents = [_extent(a, p, crop) for a, p in zip(drawing.axes, per_axis)]
+        out_extents = [min(a.outputs, max(p) + 2 if crop else a.outputs) for a, p in zip(drawing.axes, per_axis)]
+        self.view_rows, self.view_cols = (1, extents[0]) if self.rows is None else tuple(extents)
+        self.out_rows, self.out_cols = (1, out_extents[0]) if self.rows is None else tuple(out_extents)
+        longest = max(self.view_rows, self.view_cols)
+        self.cell = 18.0 if longest <= 12 else max(6.0, 216.0 / longest)
+        self.gap = 2.5 * self.cell + 12
+        self.width = (self.view_cols + self.out_cols) * self.cell + self.gap
+        self.height = max(self.view_rows, self.out_rows) * self.cell
+        self.cropped = (self.view_rows, self.view_cols) != (
+            1 if self.rows is None else len(self.rows.kinds), len(self.cols.kinds))
+
+    def view_cell(self, x0: float, y0: float, r: int, c: int) -> tuple[float, float]:
+        return x0 + c * self.cell, y0 + r * self.cell
+
+    def out_cell(self, x0: float, y0: float, r: int, c: int) -> tuple[float, float]:
+        return x0 + self.view_cols * self.cell + self.gap + c * self.cell, y0 + r * self.cell
+
+
+def _kind(layout: _Layout, r: int, c: int) -> str:
+    kinds = [layout.cols.kinds[c]] + ([layout.rows.kinds[r]] if layout.rows is not None else [])
+    for kind in ("pad", "zero"):
+        if kind in kinds:
+            return kind
+    return "input"
+
+
+def _grids(layout: _Layout, x0: float, y0: float, unread: set[tuple[int, int]]) -> list[Shape]:
+    """The view grid (input, padding dashed, inserted zeros dashed) and the output grid."""
+    shapes: list[Shape] = []
+    size = layout.cell
+    for r, c in itertools.product(range(layout.view_rows), range(layout.view_cols)):
+        x, y = layout.view_cell(x0, y0, r, c)
+        kind = _kind(layout, r, c)
+        if kind == "input":
+            never = (r, c) in unread
+            shapes.append(Rect(x, y, size, size, fill=UNREAD_FILL if never else INPUT_FILL, stroke="#4a6f8a",
+                               stroke_width=0.8, role="input unread" if never else "input",
+                               tooltip="no window reads this pixel" if never else ""))
+        else:
+            shapes.append(Rect(x + 0.5, y + 0.5, size - 1, size - 1, fill="white", stroke="#7a8a99",
+                               stroke_width=0.8, dashed=True, role=kind))
+    for r, c in itertools.product(range(layout.out_rows), range(layout.out_cols)):
+        x, y = layout.out_cell(x0, y0, r, c)
+        shapes.append(Rect(x, y, size, size, fill=OUTPUT_FILL, stroke="#3d7a3d", stroke_width=0.8, role="output"))
+    mid = y0 + min(layout.view_rows, layout.out_rows) * size / 2
+    left = x0 + layout.view_cols * size + 4
+    shapes.append(Line(left, mid, left + layout.gap - 8, mid, stroke="#555", stroke_width=1.2, arrow=True))
+    return shapes
+
+
+def _overlay(layout: _Layout, x0: float, y0: float, position: tuple[int, ...]) -> list[Shape]:
+    """One output position: its taps on the view, the holes inside the footprint, the unit computed."""
+    row_taps = layout.rows.footprint(position[0]) if layout.rows is not None else (0,)
+    col_taps = layout.cols.footprint(position[-1])
+    size = layout.cell
+    shapes: list[Shape] = []
+    taps = set(itertools.product(row_taps, col_taps))
+    r_lo, r_hi, c_lo, c_hi = min(row_taps), max(row_taps), min(col_taps), max(col_taps)
+    for r, c in itertools.product(range(r_lo, r_hi + 1), range(c_lo, c_hi + 1)):
+        if r >= layout.view_rows or c >= layout.view_cols:
+            continue
+        x, y = layout.view_cell(x0, y0, r, c)
+        if (r, c) in taps:
+            on_input = _kind(layout, r, c) == "input"
+            shapes.append(Rect(x + 2, y + 2, size - 4, size - 4, fill=TAP_FILL if on_input else TAP_ON_ZERO,
+                               stroke="#08306b", stroke_width=1, role="tap" if on_input else "tap on-zero"))
+        else:
+            shapes.append(Rect(x + size * 0.3, y + size * 0.3, size * 0.4, size * 0.4, fill="white",
+                               stroke="#08306b", stroke_width=0.8, dashed=True, role="hole"))
+    x, y = layout.view_cell(x0, y0, r_lo, c_lo)
+    shapes.append(Rect(x, y, (c_hi - c_lo + 1) * size, (r_hi - r_lo + 1) * size, stroke="#08306b",
+                       stroke_width=2, role="footprint"))
+    r_out = position[0] if layout.rows is not None else 0
+    if r_out < layout.out_rows and position[-1] < layout.out_cols:
+        x, y = layout.out_cell(x0, y0, r_out, position[-1])
+        shapes.append(Rect(x, y, size, size, fill=CURRENT_FILL, stroke="#00441b", stroke_width=1.5, role="current"))
+    return shapes
+
+
+def _unread(layout: _Layout) -> set[tuple[int, int]]:
+    """Input cells of the view that no output position reads (the floor's dropped pixels)."""
+    col_read = layout.cols.read_cells()
+    row_read = layout.rows.read_cells() if layout.rows is not None else {0}
+    return {(r, c) for r, c in itertools.product(range(layout.view_rows), range(layout.view_cols))
+            if r not in row_read or c not in col_read}
+
+
+def _legend(layout: _Layout, drawing: LayerDrawing, x0: float, y0: float) -> list[Shape]:
+    """Swatches naming each kind of cell drawn."""
+    entries = [(INPUT_FILL, False, "input"), ("white", True, "zero padding" + (" / inserted zeros"
+                                                                              if drawing.transposed else "")),
+               (TAP_FILL, False, "kernel taps"), (OUTPUT_FILL, False, "output"), (CURRENT_FILL, False, "unit computed")]
+    if any(max(a.taps) + 1 > len(a.taps) for a in drawing.axes):
+        entries.insert(3, ("white", True, "hole (dilation)"))
+    if _unread(layout):
+        entries.insert(1, (UNREAD_FILL, False, "never read"))
+    shapes: list[Shape] = []
+    x = x0
+    for fill, dashed, label in entries:
+        shapes.append(Rect(x, y0 - 9, 10, 10, fill=fill, stroke="#555", stroke_width=0.8, dashed=dashed))
+        shapes.append(Text(x + 14, y0, label, size=10.5, colour="#333"))
+        x += 22 + 6.2 * len(label)
+    return shapes
+
+
+def draw_layer(drawing: LayerDrawing, animate: bool = False, per_axis: int = SHOWN_PER_AXIS) -> Picture:
+    """The layer diagram: small multiples of its output positions (all of them when there are at most
+    4x4, else the first `per_axis` per axis), or an animation of all of them."""
+    check_drawable(drawing, animate)
+    positions = _shown_positions(drawing.axes, animate, per_axis)
+    layout = _Layout(drawing, positions, animate)
+    unread = _unread(layout)
+    margin, header = 12.0, 44.0
+    total = drawing.positions
+    note = ""
+    if len(positions) < total:
+        note = f"showing the first {len(positions)} of {total} output positions"
+    if layout.cropped:
+        note += ("; " if note else "showing ") + "the corner of the input they read"
+    panel_w, panel_h = layout.width + 24, layout.height + 22
+    if animate:
+        columns, rows_of_panels = 1, 1
+    else:
+        per_row = 1 if layout.rows is None else len({p[-1] for p in positions})
+        columns = max(1, min(per_row, int(900 // panel_w) or 1))
+        rows_of_panels = -(-len(positions) // columns)
+    width = max(margin * 2 + columns * panel_w, 560, 24 + 7.4 * len(drawing.title))
+    height = header + rows_of_panels * panel_h + margin + 22
+    picture = Picture(width, height, drawing.title)
+    picture.add(Text(margin, 18, drawing.title, size=13, bold=True, role="caption"))
+    if note:
+        picture.add(Text(margin, 34, note, size=10.5, colour="#555", role="caption"))
+    picture.add(*_legend(layout, drawing, margin, height - margin))
+
+    def origin(index: int) -> tuple[float, float]:
+        return margin + (index % columns) * panel_w, header + (index // columns) * panel_h
+
+    if animate:
+        x0, y0 = origin(0)
+        picture.add(*_grids(layout, x0, y0, unread))
+        picture.frames = [_overlay(layout, x0, y0, p) + [_position_label(layout, x0, y0, p)] for p in positions]
+        return picture
+    for index, position in enumerate(positions):
+        x0, y0 = origin(index)
+        picture.add(*_grids(layout, x0, y0, unread), *_overlay(layout, x0, y0, position),
+                    _position_label(layout, x0, y0, position))
+    return picture
+
+
+def _position_label(layout: _Layout, x0: float, y0: float, position: tuple[int, ...]) -> Text:
+    label = "output " + ",".join(str(p) for p in position)
+    return Text(x0, y0 + layout.height + 13, label, size=10, colour="#444", role="position")
+
+
+def _join(values: Sequence[int]) -> str:
+    return "x".join(str(v) for v in values)
+
+
+def layer_drawing(spec, report, name: str) -> LayerDrawing:
+    """The diagram's content for layer `name` of an analyzed spec (a window layer or a transposed conv)."""
+    from ..layers.base import per_axis
+    from ..layers.conv import ConvTranspose
+
+    node = find_node(spec, name)
+    result = report.layers[node.index]
+    if not result.windows:
+        raise UsageError(f"layer '{name}' ({result.type}) slides no window; --what window draws convolutions, "
+                         f"transposed convolutions and pooling layers (try --what rf)")
+    source = node.inputs[0]
+    shape = tuple(spec.input.shape) if source not in spec.graph.index else report.layers[spec.graph.index[source]].output_shape
+    sizes = shape[1:]
+    windows = result.windows
+    transposed = isinstance(node.layer, ConvTranspose)
+    if transposed:
+        extra = per_axis(node.layer.output_padding, len(windows), "output_padding")
+        axes = tuple(transposed_view(w, n, op) for w, n, op in zip(windows, sizes, extra))
+    else:
+        axes = tuple(window_view(w, n) for w, n in zip(windows, sizes))
+    words = [f"kernel {_join([w.kernel for w in windows])}", f"stride {_join([w.stride for w in windows])}"]
+    pads = [(w.pad_before, w.pad_after) for w in windows]
+    if any(p != (0, 0) for p in pads):
+        words.append("padding " + ("x".join(str(b) for b, _ in pads) if all(b == a for b, a in pads)
+                                   else " ".join(f"{b}+{a}" for b, a in pads)))
+    if any(w.dilation > 1 for w in windows):
+        words.append(f"dilation {_join([w.dilation for w in windows])}")
+    if transposed:
+        words.append("drawn as a stride-1 window over the stretched input")
+    title = (f"{name} ({result.type}): input {_join(sizes)}, {', '.join(words)} -> output "
+             f"{_join(result.output_shape[1:])}")
+    return LayerDrawing(name, title, axes, transposed)
+
+
+def find_node(spec, name: str):
+    """The spec's node called `name`, or a one-line error listing a few names."""
+    for node in spec.nodes:
+        if node.name == name:
+            return node
+    names = ", ".join(node.name for node in spec.nodes[:8]) + (", ..." if len(spec.nodes) > 8 else "")
+    raise UsageError(f"no layer named '{name}' in {spec.name} (layers: {names})")
