@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rfcalc.backend import KERNELS, KernelError, OpCounter, bind
 from rfcalc.backend.engine import MemoryLimitError, Network
-from rfcalc.backend.erf import png_bytes, write_image
+from rfcalc.draw.canvas import png_bytes
 from rfcalc.backend.rf import AxisHint, check_receptive_fields, intervals_of, select_positions
 from rfcalc.backend.window import Grid, correlate, pad_spatial, scatter_correlate
 from rfcalc.layers import LAYER_TYPES, type_names, validate_layer
@@ -568,7 +568,7 @@ def test_float64_specs_compute_in_float64_and_memory_follows_the_dtype():
 
 # -- effective receptive field ------------------------------------------------------------------------
 
-def test_erf_is_zero_outside_the_theoretical_rf_and_written_as_png_and_svg(tmp_path):
+def test_erf_is_zero_outside_the_theoretical_rf():
     spec = spec_of("""
         input: {shape: [1, 33, 33]}
         layers:
@@ -585,12 +585,6 @@ def test_erf_is_zero_outside_the_theoretical_rf_and_written_as_png_and_svg(tmp_p
     outside[10:22, 10:22] = 0
     assert not outside.any()
     assert 0 < result.area_for_mass(0.5) < result.area_for_mass(0.9) <= 1
-    png, svg = tmp_path / "erf.png", tmp_path / "erf.svg"
-    write_image(result, str(png))
-    write_image(result, str(svg))
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    assert "<rect" in svg.read_text() and "data:image/png;base64," in svg.read_text()
 
 
 def test_png_writer_round_trips_pixels():

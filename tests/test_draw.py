@@ -332,3 +332,60 @@ def test_png_without_matplotlib_names_the_extra(run_cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails as if not installed
     code, _, err = run_cli("draw", "cifar10_walkthrough", "--layer", "conv1", "-o", str(tmp_path / "c.png"))
     assert code == 2 and "pip install 'rfcalc[draw]'" in err and not (tmp_path / "c.png").exists()
+
+
+# -- the ERF picture of rfcalc erf -------------------------------------------------------------------
+
+ERF_2D = sequential([1, 17, 17], "{name: c1, type: conv2d, out_channels: 2, kernel_size: 3}",
+                    "{name: c2, type: conv2d, out_channels: 2, kernel_size: 3, stride: 2}")
+ERF_1D = sequential([1, 200], "{name: c1, type: conv1d, out_channels: 2, kernel_size: 5}",
+                    "{name: c2, type: conv1d, out_channels: 2, kernel_size: 5, dilation: 2}")
+
+
+def svg_texts(path) -> list[str]:
+    return [t.text or "" for t in ET.fromstring(path.read_text()).iter(SVG + "text")]
+
+
+def test_erf_picture_has_axes_title_colour_bar_and_legend(run_cli, tmp_path):
+    pytest.importorskip("matplotlib", reason="the ERF picture is a matplotlib plot (pip install 'rfcalc[draw]')")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(ERF_2D)
+    out = tmp_path / "e.svg"
+    code, stdout, err = run_cli("erf", str(spec), "--samples", "1", "--out", str(out))
+    assert code == 0, err
+    texts = svg_texts(out)
+    # c2's centre unit (3, 3) sees input rows and columns 6..10: r = 3 + 2 = 5
+    assert "Effective receptive field of 'c2' unit (3,3)" in texts
+    assert "theoretical RF (5x5 pixels, clipped to the input)" in texts
+    assert {"input row", "input column", "|d unit / d pixel|, relative to the strongest pixel"} <= set(texts)
+    assert "0.0" in texts and "1.0" in texts  # the colour bar's ends
+    assert len(list(ET.fromstring(out.read_text()).iter(SVG + "image"))) == 2  # the map and the colour bar
+
+
+def test_erf_of_a_1d_network_is_a_line_plot(run_cli, tmp_path):
+    pytest.importorskip("matplotlib", reason="the ERF picture is a matplotlib plot (pip install 'rfcalc[draw]')")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(ERF_1D)
+    out = tmp_path / "e.svg"
+    code, _, err = run_cli("erf", str(spec), "--samples", "1", "--out", str(out))
+    assert code == 0, err
+    texts = svg_texts(out)
+    # r = 5 + (5 - 1) * 2 = 13; 13 * 4 < 200, so the plot zooms on the RF and says the rest is 0
+    assert "theoretical RF (13 pixels, clipped to the input)" in texts
+    assert "|d unit / d input| (relative to the strongest)" in texts and "relative |gradient|" in texts
+    assert any(t.startswith("input position (of 200; the gradient is 0 outside") for t in texts)
+    assert not list(ET.fromstring(out.read_text()).iter(SVG + "image"))  # no one-pixel strip
+
+
+def test_erf_picture_refusals_come_before_the_work(run_cli, tmp_path, monkeypatch):
+    import sys
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(ERF_2D)
+    out = tmp_path / "e.png"
+    out.write_bytes(b"keep")
+    code, _, err = run_cli("erf", str(spec), "--out", str(out))
+    assert code == 2 and "the file exists; give --force" in err and out.read_bytes() == b"keep"
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code, stdout, err = run_cli("erf", str(spec), "--out", str(tmp_path / "new.png"))
+    assert code == 2 and "pip install 'rfcalc[draw]'" in err and stdout == ""

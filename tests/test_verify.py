@@ -141,12 +141,10 @@ def test_progress_bar_starts_only_after_a_moment():
 
 
 def test_erf_command_draws_and_writes(run_cli, tmp_path, small):
-    out_file = tmp_path / "erf.svg"
-    code, out, err = run_cli("erf", small, "--layer", "pool", "--samples", "2", "--out", str(out_file))
+    code, out, err = run_cli("erf", small, "--layer", "pool", "--samples", "2")
     assert code == 0, err
     assert "Effective receptive field: small" in out
     assert "theoretical RF" in out and "holds half the gradient mass" in out
-    assert out_file.read_text().startswith("<svg")
     code, _, err = run_cli("erf", small, "--layer", "fc")
     assert code == 2 and "has no spatial output" in err
     code, _, err = run_cli("erf", small, "--out", str(tmp_path / "erf.gif"))
@@ -154,6 +152,7 @@ def test_erf_command_draws_and_writes(run_cli, tmp_path, small):
 
 
 def test_verify_with_erf(run_cli, small, tmp_path):
+    pytest.importorskip("matplotlib", reason="the ERF picture is a matplotlib plot (pip install 'rfcalc[draw]')")
     png = tmp_path / "e.png"
     code, out, _ = run_cli("verify", small, "--erf", "--erf-out", str(png))
     assert code == 0

@@ -8,14 +8,12 @@ window's maximum). The seed gradient is 1 at the centre position of the chosen l
 and every sample; the picture sums |gradient| over input channels and samples.
 
 The theoretical receptive field (the analyzer's set for that unit, given by the caller: the backend
-does not use the analyzer's formulas) is drawn over it. Every nonzero
+does not use the analyzer's formulas) is drawn over it, in the terminal here and as a plot by
+rfcalc/draw/erf_plot.py. Every nonzero
 gradient must lie inside it; how little of it carries most of the gradient is the point of the picture.
 """
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -179,87 +177,3 @@ def render_terminal(result: ERFResult, console, width: Optional[int] = None) -> 
                   f"(linear, '@' = strongest); red box = theoretical RF[/]")
     for line in result.summary():
         console.print(line)
-
-
-def _colour_map(values: np.ndarray) -> np.ndarray:
-    """0..1 -> RGB bytes, black through red and yellow to white."""
-    v = np.clip(values, 0, 1)[..., None]
-    stops = np.array([[0, 0, 0], [180, 20, 20], [250, 200, 30], [255, 255, 255]], float)
-    position = v * (len(stops) - 1)
-    low = np.minimum(position.astype(int), len(stops) - 2)
-    frac = position - low
-    return (stops[low[..., 0]] * (1 - frac) + stops[low[..., 0] + 1] * frac).astype(np.uint8)
-
-
-def _rgb_image(result: ERFResult) -> tuple[np.ndarray, Box, int]:
-    plane, box = _plane(result)
-    top = plane.max() or 1.0
-    rgb = _colour_map(plane / top)
-    scale = max(1, 256 // max(plane.shape))
-    if plane.shape[0] == 1:
-        rgb = np.repeat(rgb, max(8, scale), axis=0)
-        box = ((0, rgb.shape[0] - 1), box[1])
-        rgb = np.repeat(rgb, scale, axis=1)
-        box = (box[0], (box[1][0] * scale, box[1][1] * scale + scale - 1))
-        return rgb, box, 1
-    rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
-    box = tuple((lo * scale, hi * scale + scale - 1) for lo, hi in box)
-    return rgb, box, scale
-
-
-def png_bytes(rgb: np.ndarray) -> bytes:
-    """An RGB uint8 array (rows, cols, 3) as a PNG file."""
-    rows, cols, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(rows))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", cols, rows, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def _draw_box(rgb: np.ndarray, box: Box) -> np.ndarray:
-    out = rgb.copy()
-    (r0, r1), (c0, c1) = box
-    colour = np.array([40, 200, 255], np.uint8)
-    for thick in range(2):
-        for r in (min(r0 + thick, r1), max(r1 - thick, r0)):
-            out[r, c0:c1 + 1] = colour
-        for c in (min(c0 + thick, c1), max(c1 - thick, c0)):
-            out[r0:r1 + 1, c] = colour
-    return out
-
-
-def write_image(result: ERFResult, path: str) -> None:
-    """Write the ERF with the theoretical RF box as a PNG or an SVG (by the file's extension)."""
-    rgb, box, _ = _rgb_image(result)
-    lower = path.lower()
-    try:
-        if lower.endswith(".png"):
-            with open(path, "wb") as handle:
-                handle.write(png_bytes(_draw_box(rgb, box)))
-        elif lower.endswith(".svg"):
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(svg_text(result, rgb, box))
-        else:
-            raise UsageError(f"--erf-out '{path}': use a .png or .svg file name")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def svg_text(result: ERFResult, rgb: np.ndarray, box: Box) -> str:
-    """An SVG: the ERF as an embedded PNG, the theoretical RF as a rectangle, and a caption."""
-    rows, cols, _ = rgb.shape
-    data = base64.b64encode(png_bytes(rgb)).decode("ascii")
-    (r0, r1), (c0, c1) = box
-    caption = "; ".join(result.summary()[1:3]).replace("&", "&amp;").replace("<", "&lt;")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{cols}" height="{rows + 40}" '
-            f'viewBox="0 0 {cols} {rows + 40}">\n'
-            f'  <title>Effective receptive field of {result.layer} ({result.spec_name})</title>\n'
-            f'  <image width="{cols}" height="{rows}" style="image-rendering:pixelated" '
-            f'href="data:image/png;base64,{data}"/>\n'
-            f'  <rect x="{c0}" y="{r0}" width="{c1 - c0 + 1}" height="{r1 - r0 + 1}" fill="none" '
-            f'stroke="#28c8ff" stroke-width="2"/>\n'
-            f'  <text x="4" y="{rows + 16}" font-family="sans-serif" font-size="11">{caption[:160]}</text>\n'
-            f'</svg>\n')

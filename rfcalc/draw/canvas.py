@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import html
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -161,9 +163,15 @@ def to_svg(picture: Picture, animate: bool = False) -> str:
 
 def png_bytes(rgb: np.ndarray) -> bytes:
     """An RGB uint8 array (rows, cols, 3) as a PNG file (no dependency)."""
-    from ..backend.erf import png_bytes as encode
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    rows, cols, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(rows))
 
-    return encode(np.ascontiguousarray(rgb, dtype=np.uint8))
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", cols, rows, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def to_png(picture: Picture, frame: Optional[int] = 0, scale: float = 2.0) -> bytes:

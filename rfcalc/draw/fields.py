@@ -149,8 +149,8 @@ def _panel(field: UnitField, crop: tuple[slice, ...], top: float, x0: float, y0:
     return shapes
 
 
-def _colour_bar(x0: float, y0: float, top: float) -> list[Shape]:
-    """The heat scale with its end values: 1 path to `top` paths."""
+def _colour_bar(x0: float, y0: float, top: float, holes: bool) -> list[Shape]:
+    """The heat scale with its end values (1 path to `top` paths), then the marks' legend."""
     shapes: list[Shape] = [Text(x0, y0 + 10, "paths:", size=10.5, colour="#333")]
     x = x0 + 42
     steps = HEAT if top > 1 else HEAT[-1:]
@@ -161,11 +161,13 @@ def _colour_bar(x0: float, y0: float, top: float) -> list[Shape]:
     if top > 1:
         shapes.append(Text(x, y0 + 25, f"{int(top):,}" if top < 1e15 else f"{top:.3g}", size=10,
                            anchor="end", colour="#333"))
-    shapes.append(Rect(x + 14, y0, 12, 12, fill="white", stroke="#999", stroke_width=0.5))
-    shapes.append(Rect(x + 18.5, y0 + 4.5, 3, 3, fill="#bbbbbb"))
-    shapes.append(Text(x + 30, y0 + 10, "hole: inside the box, not seen", size=10.5, colour="#333"))
-    shapes.append(Rect(x + 200, y0, 20, 12, stroke="#d62728", stroke_width=2, dashed=True))
-    shapes.append(Text(x + 226, y0 + 10, "bounding box (r)", size=10.5, colour="#333"))
+    if holes:
+        shapes.append(Rect(x + 14, y0, 12, 12, fill="white", stroke="#999", stroke_width=0.5))
+        shapes.append(Rect(x + 18.5, y0 + 4.5, 3, 3, fill="#bbbbbb"))
+        shapes.append(Text(x + 30, y0 + 10, "hole: inside the box, not seen", size=10.5, colour="#333"))
+        x += 186
+    shapes.append(Rect(x + 14, y0, 20, 12, stroke="#d62728", stroke_width=2, dashed=True))
+    shapes.append(Text(x + 40, y0 + 10, "bounding box (r)", size=10.5, colour="#333"))
     return shapes
 
 
@@ -206,5 +208,5 @@ def draw_fields(spec_name: str, layer: str, fields: list[UnitField]) -> Picture:
         y0 = header + (index // per_row) * panel_h
         picture.add(Text(x0, y0 - 6, _unit_caption(field), size=10.5, colour="#333", role="unit"))
         picture.add(*_panel(field, crop, top, x0, y0, cell))
-    picture.add(*_colour_bar(margin, height - 36, top))
+    picture.add(*_colour_bar(margin, height - 36, top, any(f.holes() for f in fields)))
     return picture

@@ -281,6 +281,11 @@ def _join(values: Sequence[int]) -> str:
     return "x".join(str(v) for v in values)
 
 
+def _same(values: Sequence[int]) -> str:
+    """One number when every axis has it (stride 2), else one per axis (stride 2x1)."""
+    return str(values[0]) if len(set(values)) == 1 else _join(values)
+
+
 def layer_drawing(spec, report, name: str) -> LayerDrawing:
     """The diagram's content for layer `name` of an analyzed spec (a window layer or a transposed conv)."""
     from ..layers.base import per_axis
@@ -301,13 +306,13 @@ def layer_drawing(spec, report, name: str) -> LayerDrawing:
         axes = tuple(transposed_view(w, n, op) for w, n, op in zip(windows, sizes, extra))
     else:
         axes = tuple(window_view(w, n) for w, n in zip(windows, sizes))
-    words = [f"kernel {_join([w.kernel for w in windows])}", f"stride {_join([w.stride for w in windows])}"]
+    words = [f"kernel {_join([w.kernel for w in windows])}", f"stride {_same([w.stride for w in windows])}"]
     pads = [(w.pad_before, w.pad_after) for w in windows]
     if any(p != (0, 0) for p in pads):
-        words.append("padding " + ("x".join(str(b) for b, _ in pads) if all(b == a for b, a in pads)
+        words.append("padding " + (_same([b for b, _ in pads]) if all(b == a for b, a in pads)
                                    else " ".join(f"{b}+{a}" for b, a in pads)))
     if any(w.dilation > 1 for w in windows):
-        words.append(f"dilation {_join([w.dilation for w in windows])}")
+        words.append(f"dilation {_same([w.dilation for w in windows])}")
     if transposed:
         words.append("drawn as a stride-1 window over the stretched input")
     title = (f"{name} ({result.type}): input {_join(sizes)}, {', '.join(words)} -> output "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any, Optional
 
 import click
@@ -84,12 +85,14 @@ def _max_memory(text: str) -> int:
 @click.option("--no-rf", is_flag=True, help="Skip the receptive-field measurement.")
 @click.option("--erf", is_flag=True, help="Also show each spec's effective receptive field (see rfcalc erf).")
 @click.option("--erf-out", "erf_out", type=click.Path(dir_okay=False, writable=True),
-              help="With --erf and one spec: write the picture to this .png or .svg file.")
+              help="With --erf and one spec: write the picture to this .png or .svg file (needs matplotlib: "
+                   "pip install 'rfcalc[draw]').")
+@click.option("--force", is_flag=True, help="Overwrite the --erf-out file if it exists.")
 @wide_option
-def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, erf_out, wide):
+def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, erf_out, force, wide):
     """Run SPECS in the numpy backend and check every analyzed number; exit 1 on any mismatch."""
     limit = _max_memory(max_memory)
-    _check_image_name(erf_out)
+    _check_image_name(erf_out, force)
     loaded = load_specs(specs, input_size, batch, dtype)
     output = Output()
     results = []
@@ -105,7 +108,7 @@ def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, e
     if erf:
         shown = output.console if fmt == "table" else make_console(stderr=True)  # keep JSON on stdout clean
         for spec in loaded:
-            _show_erf(spec, seed, limit, None, 4, erf_out if len(loaded) == 1 else None, shown)
+            _show_erf(spec, seed, limit, None, 4, erf_out if len(loaded) == 1 else None, shown, force)
     failed = [v for v in results if not v.ok]
     if failed:
         count = sum(len(layer.failed) for v in failed for layer in v.layers) + sum(
@@ -114,13 +117,17 @@ def verify(specs, input_size, batch, dtype, seed, max_memory, fmt, no_rf, erf, e
         raise VerificationFailed(f"{count} mismatch(es) in {', '.join(v.spec.name for v in failed)}; first: {first}")
 
 
-def _show_erf(spec: Spec, seed: int, limit: int, layer: Optional[str], samples: int, out: Optional[str], console) -> None:
-    from ..backend.erf import render_terminal, write_image
+def _show_erf(spec: Spec, seed: int, limit: int, layer: Optional[str], samples: int, out: Optional[str], console,
+              force: bool = False) -> None:
+    from ..backend.erf import render_terminal
 
     result = effective_rf_of(spec, layer=layer, samples=samples, seed=seed, max_memory=limit)
     render_terminal(result, console)
     if out:
-        write_image(result, out)
+        from ..draw.erf_plot import erf_picture
+        from ..files import write_output
+
+        write_output(out, erf_picture(result, out[-4:].lower()), force)
         console.print(f"wrote {out}")
 
 
@@ -133,19 +140,30 @@ def _show_erf(spec: Spec, seed: int, limit: int, layer: Optional[str], samples: 
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--max-memory", "max_memory", default="2GiB", show_default=True)
 @click.option("--out", "--erf-out", "out", type=click.Path(dir_okay=False, writable=True),
-              help="Write the picture to this .png or .svg file.")
-def erf(spec, input_size, batch, dtype, layer, samples, seed, max_memory, out):
+              help="Write the picture to this .png or .svg file (needs matplotlib: pip install 'rfcalc[draw]').")
+@click.option("--force", is_flag=True, help="Overwrite the --out file if it exists.")
+def erf(spec, input_size, batch, dtype, layer, samples, seed, max_memory, out, force):
     """Show how much each input pixel moves a centre unit of SPEC: the effective receptive field.
 
     The gradient magnitude of the centre unit with respect to the input under random weights and inputs
     (Luo, Li, Urtasun and Zemel, NeurIPS 2016), averaged over --samples draws, drawn in the terminal
     and optionally written as PNG or SVG, with the theoretical RF box over it."""
-    _check_image_name(out)
+    _check_image_name(out, force)
     loaded = load_specs([spec], input_size, batch, dtype)[0]
-    _show_erf(loaded, seed, _max_memory(max_memory), layer, samples, out, make_console())
+    _show_erf(loaded, seed, _max_memory(max_memory), layer, samples, out, make_console(), force)
 
 
-def _check_image_name(path: Optional[str]) -> None:
-    """Refuse an ERF picture name that is neither .png nor .svg before any work is done."""
-    if path and not path.lower().endswith((".png", ".svg")):
+def _check_image_name(path: Optional[str], force: bool) -> None:
+    """Before any work: refuse an ERF picture name that is neither .png nor .svg, an existing file
+    without --force, and a picture when matplotlib (the [draw] extra) is missing."""
+    if not path:
+        return
+    if not path.lower().endswith((".png", ".svg")):
         raise UsageError(f"'{path}': the ERF picture must be a .png or .svg file")
+    if not force and (Path(path).exists() or Path(path).is_symlink()):
+        from ..files import OutputFileError
+
+        raise OutputFileError(f"{path}: the file exists; give --force to overwrite it")
+    from ..draw.plotting import pyplot
+
+    pyplot()
