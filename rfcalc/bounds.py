@@ -29,6 +29,11 @@ MAX_VALUE = 1 << 31  # a layer parameter (size, kernel, stride, padding, channel
 MAX_EXTENT = 1 << 24  # a spatial axis of any tensor
 MAX_PHASES = 1 << 16  # the period of a receptive-field pattern (outputs before it repeats)
 MAX_QUANTITY = 1 << 63  # a count or byte size in a budget or an option
+MAX_DRAWN_EXTENT = 4_096  # cells per axis of a layer diagram's input view (rfcalc draw --what window)
+MAX_ANIMATED_EXTENT = 48  # the same for an animated diagram
+MAX_FRAMES = 400  # frames of an animated layer diagram (its output positions)
+MAX_DRAWN_PIXELS = 1 << 22  # input pixels of a receptive-field picture (rfcalc draw --what rf)
+MAX_DRAWN_UNITS = 9  # units side by side in a receptive-field picture
 
 LIMITS: dict[str, Limit] = {
     "MAX_FILE_BYTES": Limit(MAX_FILE_BYTES, "bytes of a spec or budget file, or of standard input"),
@@ -47,4 +52,10 @@ LIMITS: dict[str, Limit] = {
     "MAX_EXTENT": Limit(MAX_EXTENT, "the size of a spatial axis of any tensor"),
     "MAX_PHASES": Limit(MAX_PHASES, "outputs before a receptive-field pattern repeats (its period)"),
     "MAX_QUANTITY": Limit(MAX_QUANTITY, "a count or byte size in a budget or an option"),
+    "MAX_DRAWN_EXTENT": Limit(MAX_DRAWN_EXTENT, "cells per axis of a layer diagram's padded or stretched input "
+                                                "(`rfcalc draw --what window`)"),
+    "MAX_ANIMATED_EXTENT": Limit(MAX_ANIMATED_EXTENT, "the same, for an animated diagram (`--animate`)"),
+    "MAX_FRAMES": Limit(MAX_FRAMES, "frames of an animated layer diagram (one per output position)"),
+    "MAX_DRAWN_PIXELS": Limit(MAX_DRAWN_PIXELS, "input pixels of a receptive-field picture (`rfcalc draw --what rf`)"),
+    "MAX_DRAWN_UNITS": Limit(MAX_DRAWN_UNITS, "units side by side in a receptive-field picture"),
 }

@@ -118,6 +118,17 @@ def test_drawing_refuses_what_it_cannot_draw(run_cli, tmp_path):
     code, _, err = run_cli("draw", str(spec), "--layer", "c", "--animate", "-o", str(tmp_path / "a.svg"),
                            "--input-size", "200")
     assert code == 2 and "more than the 48 an animation draws" in err
+    code, _, err = run_cli("draw", str(spec), "--layer", "c", "-o", str(tmp_path / "a.svg"), "--input-size", "5000")
+    assert code == 2 and "more than the 4,096 a layer diagram draws (MAX_DRAWN_EXTENT)" in err
+    code, _, err = run_cli("draw", str(spec), "--what", "rf", "--layer", "c", "-o", str(tmp_path / "a.svg"),
+                           "--input-size", "2049")  # 2049^2 = 4,198,401 > 2^22 = 4,194,304
+    assert code == 2 and "more than the 4,194,304 a receptive-field picture covers" in err
+    units = [arg for i in range(10) for arg in ("--unit", f"{i},0")]
+    code, _, err = run_cli("draw", str(spec), "--what", "rf", "--layer", "c", "-o", str(tmp_path / "a.svg"), *units)
+    assert code == 2 and "10 units asked for; a picture shows at most 9" in err
+    code, _, err = run_cli("draw", str(spec), "--what", "rf", "--layer", "c", "--unit", "6,0", "-o",
+                           str(tmp_path / "a.svg"))
+    assert code == 2 and "unit [6, 0] is not a position of 'c'" in err  # c's output is 6x6
     assert not list(tmp_path.glob("a.*"))
 
 

@@ -11,13 +11,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..bounds import MAX_DRAWN_PIXELS, MAX_DRAWN_UNITS
 from ..errors import UsageError
 from ..spec import INPUT
 from .canvas import HEAT, Picture, Raster, Rect, Shape, Text, heat_colour, heat_rgb
 from .paths import path_counts
 
 MAX_CELLS = 64  # cells per axis drawn one by one; a larger crop is drawn as an image
-MAX_UNITS = 9  # panels side by side
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def default_units(result) -> list[tuple[int, ...]]:
         centre = (n - 1) // 2
         period = result.fields[axis].pattern.period if result.fields else 1
         per_axis.append([centre + k for k in range(min(period, 3)) if centre + k < n])
-    return list(itertools.product(*per_axis))[:MAX_UNITS]
+    return list(itertools.product(*per_axis))[:MAX_DRAWN_UNITS]
 
 
 def unit_fields(spec, report, layer: str, units: Optional[Sequence[tuple[int, ...]]] = None) -> list[UnitField]:
@@ -85,9 +85,14 @@ def unit_fields(spec, report, layer: str, units: Optional[Sequence[tuple[int, ..
     if len(input_sizes) > 2:
         raise UsageError(f"receptive-field pictures are drawn for 1-D and 2-D inputs; {spec.name} has "
                          f"{len(input_sizes)} spatial axes")
+    pixels = int(np.prod(input_sizes))
+    if pixels > MAX_DRAWN_PIXELS:
+        raise UsageError(f"the input has {pixels:,} pixels, more than the {MAX_DRAWN_PIXELS:,} a receptive-field "
+                         f"picture covers (MAX_DRAWN_PIXELS); give a smaller --input-size")
     chosen = list(units) if units else default_units(result)
-    if len(chosen) > MAX_UNITS:
-        raise UsageError(f"{len(chosen)} units asked for; a picture shows at most {MAX_UNITS} side by side")
+    if len(chosen) > MAX_DRAWN_UNITS:
+        raise UsageError(f"{len(chosen)} units asked for; a picture shows at most {MAX_DRAWN_UNITS} side by side "
+                         f"(MAX_DRAWN_UNITS)")
     shapes = shapes_of(spec, report)
     fields = []
     for unit in chosen:
@@ -118,6 +123,8 @@ def _panel(field: UnitField, crop: tuple[slice, ...], top: float, x0: float, y0:
     col0 = crop[-1].start
     box = field.box if field.seen.ndim == 2 else ((0, 0),) + field.box
     shapes: list[Shape] = []
+    if field.seen.ndim == 1 and cols > MAX_CELLS:
+        return _bars(counts[0], seen[0], col0, box[1], top, x0, y0, cell)
     if max(rows, cols) > MAX_CELLS:
         shapes.append(Raster(x0, y0, cols * cell, rows * cell, heat_rgb(np.where(seen, counts, 0), top),
                              role="heatmap"))
@@ -146,6 +153,29 @@ def _panel(field: UnitField, crop: tuple[slice, ...], top: float, x0: float, y0:
     (b_r0, b_r1), (b_c0, b_c1) = box
     shapes.append(Rect(x0 + (b_c0 - col0) * cell, y0 + (b_r0 - row0) * cell, (b_c1 - b_c0 + 1) * cell,
                        (b_r1 - b_r0 + 1) * cell, stroke="#d62728", stroke_width=2, dashed=True, role="bbox"))
+    return shapes
+
+
+BAR_HEIGHT = 120.0
+MAX_BARS = 1024
+
+
+def _bars(counts: np.ndarray, seen: np.ndarray, first: int, box: tuple[int, int], top: float, x0: float, y0: float,
+          width: float) -> list[Shape]:
+    """A long 1-D field as bars: height and colour by path count (pixels binned beyond MAX_BARS)."""
+    per_bar = -(-counts.size // MAX_BARS)
+    shapes: list[Shape] = [Rect(x0, y0, counts.size * width, BAR_HEIGHT, fill="#f8f8f8", role="outside")]
+    for start in range(0, counts.size, per_bar):
+        block = np.where(seen[start:start + per_bar], counts[start:start + per_bar], 0)
+        peak = float(block.max())
+        if peak > 0:
+            height = BAR_HEIGHT * peak / top
+            label = f"pixel {first + start}" + (f"..{first + start + per_bar - 1}" if per_bar > 1 else "")
+            shapes.append(Rect(x0 + start * width, y0 + BAR_HEIGHT - height, per_bar * width, height,
+                               fill=heat_colour(peak, top), role="seen bar", tooltip=f"{label}: {int(peak):,} path(s)"))
+    lo, hi = box
+    shapes.append(Rect(x0 + (lo - first) * width, y0, (hi - lo + 1) * width, BAR_HEIGHT, stroke="#d62728",
+                       stroke_width=2, dashed=True, role="bbox"))
     return shapes
 
 
@@ -184,12 +214,13 @@ def draw_fields(spec_name: str, layer: str, fields: list[UnitField]) -> Picture:
     rows = 1 if len(sizes) == 1 else crop[0].stop - crop[0].start
     cols = crop[-1].stop - crop[-1].start
     longest = max(rows, cols)
-    cell = 20.0 if longest <= 12 else max(2.0, min(14.0, 320.0 / longest))
+    bars = len(sizes) == 1 and cols > MAX_CELLS
+    cell = 640.0 / cols if bars else 20.0 if longest <= 12 else max(2.0, min(14.0, 320.0 / longest))
     top = max(float(f.counts[f.seen].max()) if f.seen.any() else 1.0 for f in fields)
     panel_w = max(cols * cell, 230.0) + 24
     margin, header = 12.0, 74.0
     per_row = max(1, min(len(fields), int(980 // panel_w) or 1))
-    panel_h = rows * cell + 30
+    panel_h = (BAR_HEIGHT if bars else rows * cell) + 30
     width = max(margin * 2 + per_row * panel_w, 560)
     height = header + -(-len(fields) // per_row) * panel_h + 44
     shown = " x ".join(f"{s.start}..{s.stop - 1}" for s in crop)

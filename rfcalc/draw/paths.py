@@ -23,24 +23,19 @@ from ..errors import UsageError
 from ..spec import INPUT, Spec
 
 
-def transpose_matrix(amap: AxisMap, outputs: int, inputs: int) -> np.ndarray:
-    """(inputs, outputs) 0/1 matrix: entry [i, o] is 1 when output o reads input i."""
-    matrix = np.zeros((inputs, outputs))
-    for o in range(outputs):
-        for lo, hi in clip(amap.reads(o), inputs):
-            matrix[lo:hi + 1, o] = 1.0
-    return matrix
-
-
 def send_back(counts: np.ndarray, maps: Sequence[Optional[AxisMap]], sizes: Sequence[int]) -> Optional[np.ndarray]:
     """Counts over a layer's output, sent to its input of spatial `sizes` through per-axis maps (None
-    on an axis: no path)."""
+    on an axis: no path): along each axis, output o's slab is added to every input index o reads."""
     result = counts
     for axis, (amap, n) in enumerate(zip(maps, sizes)):
         if amap is None:
             return None
-        matrix = transpose_matrix(amap, result.shape[axis], n)
-        result = np.moveaxis(np.tensordot(matrix, result, axes=([1], [axis])), 0, axis)
+        moved = np.moveaxis(result, axis, 0)
+        sent = np.zeros((n,) + moved.shape[1:])
+        for o in np.flatnonzero(moved.reshape(moved.shape[0], -1).any(axis=1)):  # outputs with paths only
+            for lo, hi in clip(amap.reads(int(o)), n):
+                sent[lo:hi + 1] += moved[o]
+        result = np.moveaxis(sent, 0, axis)
     return result
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from math import prod
 from typing import Optional, Sequence
 
+from ..bounds import MAX_ANIMATED_EXTENT, MAX_DRAWN_EXTENT, MAX_FRAMES
 from ..errors import UsageError
 from ..layers.base import Window
 from .canvas import Line, Picture, Rect, Shape, Text
 
-MAX_VIEW = 48  # cells per axis of the input view drawn (padded or stretched input)
-MAX_FRAMES = 400  # output positions animated
 SHOWN_PER_AXIS = 3  # small multiples: the first positions per axis when there are more than 4x4
+PAGE_WIDTH = 980.0  # pixels the panels of one output row share
 
 INPUT_FILL, UNREAD_FILL, TAP_FILL, TAP_ON_ZERO = "#9ecae1", "#d9d9d9", "#2171b5", "#c6dbef"
 OUTPUT_FILL, CURRENT_FILL = "#a1d99b", "#238b45"
@@ -82,17 +82,23 @@ class LayerDrawing:
 
 
 def check_drawable(drawing: LayerDrawing, animate: bool) -> None:
-    """Refuse, before drawing, a layer whose picture would be unreadable or huge."""
-    if len(drawing.axes) > 2:
-        raise UsageError(f"layer '{drawing.name}': layer diagrams are drawn for 1-D and 2-D layers; this one has "
-                         f"{len(drawing.axes)} spatial axes")
+    """Refuse, before drawing, an animation whose picture would be unreadable or huge."""
     longest = max(len(a.kinds) for a in drawing.axes)
-    if animate and longest > MAX_VIEW:
+    if animate and longest > MAX_ANIMATED_EXTENT:
         raise UsageError(f"layer '{drawing.name}': the input view is {longest} cells long, more than the "
-                         f"{MAX_VIEW} an animation draws; give a smaller --input-size")
+                         f"{MAX_ANIMATED_EXTENT} an animation draws (MAX_ANIMATED_EXTENT); give a smaller --input-size")
     if animate and drawing.positions > MAX_FRAMES:
         raise UsageError(f"layer '{drawing.name}': {drawing.positions:,} output positions, more than the "
-                         f"{MAX_FRAMES} frames an animation holds; give a smaller --input-size")
+                         f"{MAX_FRAMES} frames an animation holds (MAX_FRAMES); give a smaller --input-size")
+
+
+def view_length(window: Window, size: int, transposed: bool, output_padding: int = 0) -> int:
+    """Cells of the view window_view or transposed_view would build (checked before building it)."""
+    if transposed:
+        return (size - 1) * window.stride + 1 + 2 * (window.extent - 1) - window.pad_before - window.pad_after + \
+            output_padding
+    return max(size + window.pad_before + window.pad_after,
+               (window.output_size(size) - 1) * window.stride + window.extent)
 
 
 def _grid_axes(axes: Sequence[AxisView]) -> tuple[Optional[AxisView], AxisView]:
@@ -118,7 +124,7 @@ def _extent(axis: AxisView, positions: Sequence[int], crop: bool) -> int:
 class _Layout:
     """Cell size and extents of one panel (view grid, arrow, output grid)."""
 
-    def __init__(self, drawing: LayerDrawing, positions: list[tuple[int, ...]], animate: bool):
+    def __init__(self, drawing: LayerDrawing, positions: list[tuple[int, ...]], animate: bool, per_row: int):
         self.rows, self.cols = _grid_axes(drawing.axes)
         per_axis = list(zip(*positions))
         crop = not animate
@@ -128,6 +134,9 @@ class _Layout:
         self.out_rows, self.out_cols = (1, out_extents[0]) if self.rows is None else tuple(out_extents)
         longest = max(self.view_rows, self.view_cols)
         self.cell = 18.0 if longest <= 12 else max(6.0, 216.0 / longest)
+        across = self.view_cols + self.out_cols + 2.5  # cells and the arrow's gap, per panel
+        fitting = (PAGE_WIDTH / per_row - 36) / across  # the panels of one output row side by side
+        self.cell = max(4.0, min(self.cell, fitting))
         self.gap = 2.5 * self.cell + 12
         self.width = (self.view_cols + self.out_cols) * self.cell + self.gap
         self.height = max(self.view_rows, self.out_rows) * self.cell
@@ -212,11 +221,14 @@ def _unread(layout: _Layout) -> set[tuple[int, int]]:
 
 def _legend(layout: _Layout, drawing: LayerDrawing, x0: float, y0: float) -> list[Shape]:
     """Swatches naming each kind of cell drawn."""
-    entries = [(INPUT_FILL, False, "input"), ("white", True, "zero padding" + (" / inserted zeros"
-                                                                              if drawing.transposed else "")),
-               (TAP_FILL, False, "kernel taps"), (OUTPUT_FILL, False, "output"), (CURRENT_FILL, False, "unit computed")]
+    entries = [(INPUT_FILL, False, "input"), (TAP_FILL, False, "kernel taps"), (OUTPUT_FILL, False, "output"),
+               (CURRENT_FILL, False, "unit computed")]
+    kinds = {kind for a in drawing.axes for kind in a.kinds}
+    if kinds & {"pad", "zero"}:
+        words = " / ".join(w for k, w in (("pad", "zero padding"), ("zero", "inserted zeros")) if k in kinds)
+        entries.insert(1, ("white", True, words))
     if any(max(a.taps) + 1 > len(a.taps) for a in drawing.axes):
-        entries.insert(3, ("white", True, "hole (dilation)"))
+        entries.insert(len(entries) - 2, ("white", True, "hole (dilation)"))
     if _unread(layout):
         entries.insert(1, (UNREAD_FILL, False, "never read"))
     shapes: list[Shape] = []
@@ -233,7 +245,8 @@ def draw_layer(drawing: LayerDrawing, animate: bool = False, per_axis: int = SHO
     4x4, else the first `per_axis` per axis), or an animation of all of them."""
     check_drawable(drawing, animate)
     positions = _shown_positions(drawing.axes, animate, per_axis)
-    layout = _Layout(drawing, positions, animate)
+    per_row = 1 if animate or len(drawing.axes) == 1 else len({p[-1] for p in positions})
+    layout = _Layout(drawing, positions, animate, per_row)
     unread = _unread(layout)
     margin, header = 12.0, 44.0
     total = drawing.positions
@@ -243,12 +256,8 @@ def draw_layer(drawing: LayerDrawing, animate: bool = False, per_axis: int = SHO
     if layout.cropped:
         note += ("; " if note else "showing ") + "the corner of the input they read"
     panel_w, panel_h = layout.width + 24, layout.height + 22
-    if animate:
-        columns, rows_of_panels = 1, 1
-    else:
-        per_row = 1 if layout.rows is None else len({p[-1] for p in positions})
-        columns = max(1, min(per_row, int(900 // panel_w) or 1))
-        rows_of_panels = -(-len(positions) // columns)
+    columns = per_row
+    rows_of_panels = -(-len(positions) // columns)
     width = max(margin * 2 + columns * panel_w, 560, 24 + 7.4 * len(drawing.title))
     height = header + rows_of_panels * panel_h + margin + 22
     picture = Picture(width, height, drawing.title)
@@ -300,9 +309,16 @@ def layer_drawing(spec, report, name: str) -> LayerDrawing:
     shape = tuple(spec.input.shape) if source not in spec.graph.index else report.layers[spec.graph.index[source]].output_shape
     sizes = shape[1:]
     windows = result.windows
+    if len(windows) > 2:
+        raise UsageError(f"layer '{name}': layer diagrams are drawn for 1-D and 2-D layers; this one has "
+                         f"{len(windows)} spatial axes")
     transposed = isinstance(node.layer, ConvTranspose)
+    extra = per_axis(node.layer.output_padding, len(windows), "output_padding") if transposed else (0,) * len(windows)
+    longest = max(view_length(w, n, transposed, op) for w, n, op in zip(windows, sizes, extra))
+    if longest > MAX_DRAWN_EXTENT:
+        raise UsageError(f"layer '{name}': the input view is {longest:,} cells long, more than the "
+                         f"{MAX_DRAWN_EXTENT:,} a layer diagram draws (MAX_DRAWN_EXTENT); give a smaller --input-size")
     if transposed:
-        extra = per_axis(node.layer.output_padding, len(windows), "output_padding")
         axes = tuple(transposed_view(w, n, op) for w, n, op in zip(windows, sizes, extra))
     else:
         axes = tuple(window_view(w, n) for w, n in zip(windows, sizes))
