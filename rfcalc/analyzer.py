@@ -126,9 +126,10 @@ def _propagate(node: Node, sources: list[_State], facts) -> tuple[Fields, list[F
         aligned = [(name, b.pattern) for i, (name, b) in enumerate(zip(node.inputs, branches))
                    if not facts.input_maps or facts.input_maps[i][axis] is not ax.BROADCAST]
         misaligned = _misalignment(axis, [a for a, _ in aligned], [p for _, p in aligned]) if len(aligned) > 1 else None
+        united = ax.unite(branches)
         if misaligned:
-            findings.append(misaligned)
-        merged.append(ax.advance(own, n, ax.unite(branches)))
+            findings.append(_with_spacing(misaligned, united) if misaligned.jumps else misaligned)
+        merged.append(ax.advance(own, n, united))
     return tuple(merged), findings
 
 
@@ -215,6 +216,19 @@ def _misalignment(axis: int, names, patterns: list[ax.AxisMap]) -> Optional[Misa
     return MisalignedMerge(axis=axis, offsets=tuple(offsets)) if offsets else None
 
 
+def _with_spacing(finding: MisalignedMerge, united: ax.AxisField) -> MisalignedMerge:
+    """A merge of branches with different jumps, with what its units actually are: the spacing of their
+    RF centres and the range of their RF sizes over the units that exist."""
+    units = range(min(united.units, ax.MAX_PHASES))
+    centres = [_centre(united.pattern, o) for o in units]
+    gaps = [b - a for a, b in zip(centres, centres[1:]) if a is not None and b is not None]
+    sizes = [reads[-1][1] - reads[0][0] + 1 for reads in map(united.pattern.reads, units) if reads]
+    if not gaps:
+        return finding
+    return replace(finding, spacing_min=min(gaps), spacing_max=max(gaps), spacing_mean=sum(gaps, Fraction(0)) / len(gaps),
+                   size_min=min(sizes), size_max=max(sizes))
+
+
 def _dropped_pixels(spec: Spec, dropped: dict[str, tuple[DroppedPixels, ...]]) -> dict[str, list[DroppedPixels]]:
     """Per layer, the pixels at the end of a tensor that its windows never read: a warning when no
     layer reading that tensor reads them, a note naming the one that does otherwise."""
@@ -247,16 +261,24 @@ def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...], boxes: tuple[ax.Box,
         seen = [ax.count(ax.merge_intervals(p for box in boxes for p in box[axis])) for axis in range(len(input_sizes))]
         return tuple(AxisRF(n, n, None, Fraction(n, 2), Fraction(0), k, k, True, True)
                      for n, k in zip(input_sizes, seen))
-    rfs = []
-    for amap in (f.pattern for f in fields):
-        extents = [(p[-1][1] - p[0][0] + 1) if p else 0 for p in amap.phases]
-        supports = [ax.count(p) for p in amap.phases]
-        first = amap.phases[0]
-        low = first[0][0] if first else 0
-        start = _centre(amap, 0) if first else Fraction(1, 2)
-        rfs.append(AxisRF(min(extents), max(extents), amap.jump, start, Fraction(-low),
-                          min(supports), max(supports), amap.uniform))
-    return tuple(rfs)
+    return tuple(_axis_rf(f.pattern, f.units) for f in fields)
+
+
+def _axis_rf(amap: ax.AxisMap, units: int) -> AxisRF:
+    """The summary of one axis over the units that exist: one period of the pattern, or all the units
+    when the tensor holds no more than one (j is then their centres' average spacing)."""
+    phases = amap.phases[:max(units, 1)]
+    extents = [(p[-1][1] - p[0][0] + 1) if p else 0 for p in phases]
+    supports = [ax.count(p) for p in phases]
+    first = amap.phases[0]
+    low = first[0][0] if first else 0
+    start = _centre(amap, 0) if first else Fraction(1, 2)
+    jump = amap.jump
+    last = _centre(amap, units - 1)
+    if amap.period >= units > 1 and first and last is not None:
+        jump = (last - start) / (units - 1)
+    return AxisRF(min(extents), max(extents), jump, start, Fraction(-low), min(supports), max(supports),
+                  amap.uniform or units == 1)
 
 
 def _own_params(node: Node, params: int, seen: dict[str, int]) -> tuple[int, list[Finding]]:
@@ -334,7 +356,7 @@ def _totals(spec: Spec, results: list[LayerResult], element_bytes: int) -> Total
     input_bytes = prod(spec.input.shape) * element_bytes
     return Totals(params=params, trainable_params=trainable, non_trainable_params=params - trainable,
                   buffers=buffers, macs=sum(r.macs for r in results), flops=sum(by_kind.values()),
-                  flops_by_kind=by_kind, activation_bytes=sum(r.activation_bytes for r in results),
+                  flops_by_kind=by_kind, activation_bytes=input_bytes + sum(r.activation_bytes for r in results),
                   peak_activation_bytes=_peak_live(spec, results, input_bytes),
                   param_bytes=(params + buffers) * spec.input.dtype_bytes, input_bytes=input_bytes)
 

@@ -148,6 +148,40 @@ def _reduce(amap: AxisMap) -> AxisMap:
     return amap
 
 
+def fit_to_units(amap: AxisMap, units: int) -> AxisMap:
+    """The map as the `units` outputs that exist show it: when they hold at most one period of the
+    pattern, the smallest period that describes them (adaptive pooling 7 -> 3 reads 0-2, 2-4, 4-6: one
+    window at stride 2, not a pattern of period 3 that never repeats inside the tensor). The units that
+    exist read the same sets; only the imagined units beyond the borders (padding) follow the fit."""
+    if amap.period == 1 or units < 2 or amap.period < units:
+        return amap
+    phases = [amap.reads(o) for o in range(units)]
+    if not all(phases):
+        return amap
+    shapes = [shift(p, -p[0][0]) for p in phases]
+    steps = [b[0][0] - a[0][0] for a, b in zip(phases, phases[1:])]
+    common = _periods(shapes) & _periods(steps)
+    period = min(c for c in common if c < units) if any(c < units for c in common) else None
+    if period is None:
+        return amap
+    return AxisMap(period, phases[period][0][0] - phases[0][0][0], tuple(phases[:period]))
+
+
+def _periods(items: list) -> set[int]:
+    """Every p in 1..len(items) with items[i] == items[i + p] wherever both exist (KMP borders)."""
+    border = [0] * len(items)
+    for i in range(1, len(items)):
+        k = border[i - 1]
+        while k and items[i] != items[k]:
+            k = border[k - 1]
+        border[i] = k + (items[i] == items[k])
+    found, k = set(range(len(items), len(items) + 2)), border[-1] if items else 0
+    while k:
+        found.add(len(items) - k)
+        k = border[k - 1]
+    return found
+
+
 @dataclass(frozen=True)
 class AxisField:
     """What each unit along one axis of a tensor sees of the network input's axis, borders included.
@@ -224,7 +258,7 @@ def advance(layer: AxisMap, units: int, inner: AxisField) -> AxisField:
     """The field of a layer's output: `layer` maps its output units to inner's units."""
     if layer == IDENTITY and units == inner.units:  # elementwise layers: nothing changes
         return inner
-    pattern = compose(layer, inner.pattern)
+    pattern = fit_to_units(compose(layer, inner.pattern), units)
     exceptions = []
     for o in _border_units(layer, units, inner):
         exact = merge_intervals(p for i in _indices(clip(layer.reads(o), inner.units)) for p in inner.sees(i))
@@ -242,6 +276,7 @@ def unite(fields: list[AxisField]) -> AxisField:
         pattern = explicit_map([merge_intervals(p for f in fields for p in f.pattern.reads(o))
                                 for o in range(units)], 0)
     first = fields[0]
+    pattern = fit_to_units(pattern, first.units)
     special = sorted({i for f in fields for i, _ in f.exceptions})
     exceptions = []
     for o in special:

@@ -157,13 +157,37 @@ class MisalignedMerge(Finding, code="RF201", slug="misaligned-merge", severity=S
     """A merge whose branches advance at different jumps, or whose RF centres differ."""
     jumps: tuple[BranchJump, ...] = ()  # when the branches' jumps differ
     offsets: tuple[CentreOffset, ...] = ()  # otherwise: the branches whose centres are off the first's
+    # With different jumps: the merged units' RF centre spacing and RF sizes, over the units that exist.
+    spacing_min: Optional[Fraction] = None
+    spacing_max: Optional[Fraction] = None
+    spacing_mean: Optional[Fraction] = None
+    size_min: Optional[int] = None
+    size_max: Optional[int] = None
 
     def message(self) -> str:
         if self.jumps:
             detail = " vs ".join(f"'{b.branch}' j={_fmt(b.jump)}" for b in self.jumps) + " (different jumps)"
+            if self.spacing_mean is not None:
+                detail += f": {self._spacing()}"
         else:
             detail = "; ".join(offset.describe() for offset in self.offsets)
         return self._on_axis(f"misaligned branches: {detail}; the merged RF is their union")
+
+    def _spacing(self) -> str:
+        """What the merged units are when their branches advance at different rates."""
+        if self.spacing_min == self.spacing_max:
+            spacing = f"the merged RF centres are {_fmt(self.spacing_min)} pixels apart"
+        else:
+            spacing = (f"the merged RF centres are {_fmt(self.spacing_min)}..{_fmt(self.spacing_max)} pixels "
+                       f"apart ({_fmt(self.spacing_mean)} on average)")
+        if self.size_min == self.size_max:
+            sizes = f"r {self.size_min}"
+        else:
+            sizes = f"r {self.size_min}..{self.size_max}"
+        text = f"{spacing} and their RFs span {sizes}"
+        if self.size_min != self.size_max or self.spacing_min != self.spacing_max:
+            text += ": the RF varies with position because each unit unites windows that advance at different rates"
+        return text
 
 
 @dataclass(frozen=True, kw_only=True)

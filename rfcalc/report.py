@@ -32,8 +32,8 @@ CONVENTIONS = (
     Convention("batchnorm", "batch norm in its inference form (1 mul + 1 add per element); dropout is the identity"),
     Convention("params", "params = learnable parameters (PyTorch's parameters()); buffers (BN running stats) "
                          "counted apart"),
-    Convention("memory", "activation memory = output elements x batch x dtype bytes; peak = largest sum of live "
-                         "tensors"),
+    Convention("memory", "activation memory = output elements x batch x dtype bytes; the input counts in both "
+                         "figures: total = input + every output, peak = largest sum of live tensors (so peak <= total)"),
 )
 
 
@@ -146,8 +146,8 @@ class Totals:
     macs: int
     flops: int
     flops_by_kind: dict[str, int]
-    activation_bytes: int
-    peak_activation_bytes: int
+    activation_bytes: int  # the input and every layer's output (what training keeps for backward)
+    peak_activation_bytes: int  # largest sum of live tensors, the input included: at most activation_bytes
     param_bytes: int
     input_bytes: int
 

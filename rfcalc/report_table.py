@@ -29,7 +29,8 @@ def legend(report: Report, shown: set[str]) -> list[str]:
     if "warnings" in shown and any(layer.warnings for layer in report.layers):
         entries.append("!  one per warning of the layer (listed below)")
     if "rf" in shown and any(not r.uniform for layer in report.layers for r in layer.rf):
-        entries.append("*  r varies with the output position (resampling layer): r_min..r_max, j the average step")
+        entries.append(f"*  r varies with the output position: r_min..r_max, j the average step "
+                       f"({_varying_causes(report)})")
     if "rf" in shown and any(r.whole_input for layer in report.layers for r in layer.rf):
         entries.append("all (n)  every unit sees the whole input, n pixels across (j is then -)")
     if "local_rf" in shown:
@@ -38,6 +39,26 @@ def legend(report: Report, shown: set[str]) -> list[str]:
     if "support" in shown:
         entries.append("seen  input pixels a unit actually sees per axis (fewer than r: holes, e.g. dilation)")
     return entries
+
+
+def _varying_causes(report: Report) -> str:
+    """Where RFs start to vary with position: the layers with a varying RF whose inputs have none."""
+    varying = {layer.name for layer in report.layers if any(not r.uniform for r in layer.rf)}
+    origins = [layer for layer in report.layers if layer.name in varying and not varying & set(layer.inputs)]
+    merges = [f"'{layer.name}'" for layer in origins if len(layer.inputs) > 1]
+    others = [f"'{layer.name}'" for layer in origins if len(layer.inputs) == 1]
+    causes = []
+    if others:
+        causes.append(f"from {_listed(others)}, which resample{'s' if len(others) == 1 else ''}")
+    if merges:
+        causes.append(f"from {_listed(merges)}, merging branches that advance at different rates")
+    return "; ".join(causes)
+
+
+def _listed(names: list[str], shown: int = 3) -> str:
+    """The first few names, and how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _rows_lines(report: Report, columns: Sequence[Column], width: int, wide: bool,

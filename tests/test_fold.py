@@ -33,7 +33,8 @@ def test_depth_one_folds_each_stage_into_a_row():
     assert sum(row.params for row in rows.values()) == RESNET152_PARAMS
     assert sum(row.macs for row in rows.values()) == report.totals.macs
     assert sum(row.flops for row in rows.values()) == report.totals.flops
-    assert sum(row.activation_bytes for row in rows.values()) == report.totals.activation_bytes
+    assert report.totals.input_bytes + sum(row.activation_bytes for row in rows.values()) == \
+        report.totals.activation_bytes
     assert rows["fc"] is report.layers[-1]  # a leaf at depth 1 stays itself
 
 

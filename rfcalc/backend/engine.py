@@ -86,6 +86,7 @@ class Run:
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
     peak_bytes: int = 0  # largest total of live tensors (spec dtype), each freed after its last consumer
+    input_bytes: int = 0  # the input (spec dtype): counted in the total as in the peak
 
     @property
     def totals(self) -> "MeasuredTotals":
@@ -95,7 +96,8 @@ class Run:
             trainable_params=sum(m.trainable_params for m in self.measures),
             buffers=sum(m.buffers for m in self.measures), macs=exact(sum(m.macs for m in self.measures)),
             flops=exact(sum(m.flops for m in self.measures)),
-            activation_bytes=sum(m.activation_bytes for m in self.measures), peak_activation_bytes=self.peak_bytes)
+            activation_bytes=self.input_bytes + sum(m.activation_bytes for m in self.measures),
+            peak_activation_bytes=self.peak_bytes)
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class Network:
                                            f"'{node.name}', over --max-memory {format_bytes(max_memory)}")
             if on_layer is not None:
                 on_layer(node.index)
-        return Run(measures, self.batch, tensors if keep else {}, time.perf_counter() - started, peak)
+        return Run(measures, self.batch, tensors if keep else {}, time.perf_counter() - started, peak, x.size * item)
 
     def backward(self, weights: Weights, run: Run, seeds: dict[str, np.ndarray]) -> np.ndarray:
         """Gradient with respect to the network input, given gradients at some nodes' outputs."""

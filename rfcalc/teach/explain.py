@@ -138,8 +138,9 @@ def summary_steps(spec: Spec, report: Report, notation, last: Optional[str], qua
                                  totals.macs, (f"FLOPs in total: {totals.flops:,}",)))
     if "memory" in quantities and everything:
         steps.append(_total_step("memory", "activation memory in total", "memory",
-                                 [(r.name, r.activation_bytes) for r in layers], totals.activation_bytes,
-                                 ("the sum of every layer's output (what training keeps for the backward pass); "
+                                 [("input", totals.input_bytes)] + [(r.name, r.activation_bytes) for r in layers],
+                                 totals.activation_bytes,
+                                 ("the input plus every layer's output (what training keeps for the backward pass); "
                                   f"the peak of live tensors at inference is {totals.peak_activation_bytes:,} bytes",)))
     unseen = unseen_remarks(report)
     if "rf" in quantities and unseen:
