@@ -10,7 +10,7 @@ from . import axis as ax
 from .errors import SpecError
 from .findings import (BranchJump, CentreOffset, DroppedPixels, DroppedPixelsReadElsewhere, Finding, Gridding,
                        MisalignedMerge, RFCoversInput, RFExceedsInput, RFHull, SharedParams, UnseenInput,
-                       UnusedLayer)
+                       UnusedLayer, UpsamplingShift)
 from .layers import LayerError
 from .layers.base import MAX_EXTENT
 from .report import AxisRF, LayerResult, Report, Totals, flops_by_kind, sum_flops_by_kind
@@ -96,11 +96,19 @@ def analyze(spec: Spec) -> Report:
             location=node.location, fields=fields, terms=state.exact_terms() if fields is not None else None,
             boxes=boxes, windows=facts.windows, local_rf=_local_rfs(local, rf)))
     drops = _dropped_pixels(spec, dropped)
-    results = [replace(r, findings=_located(drops[r.name], spec.nodes[r.index]) + r.findings)
-               if r.name in drops else r for r in results]
+    results = [replace(r, findings=_kept(spec, r.name, _located(drops.get(r.name, ()), spec.nodes[r.index])
+                                         + r.findings)) for r in results]
     return Report(name=spec.name, source=spec.source, input_shape=input_shape, batch=spec.input.batch,
                   dtype=spec.input.dtype, layers=tuple(results), totals=_totals(spec, results, element_bytes),
-                  findings=tuple(_unseen_pixels(spec, states, input_sizes)), outputs=spec.output_names)
+                  findings=tuple(f for f in _unseen_pixels(spec, states, input_sizes) if _kept(spec, f.layer, (f,))),
+                  outputs=spec.output_names)
+
+
+def _kept(spec: Spec, layer: str, findings) -> tuple[Finding, ...]:
+    """The findings about `layer` that neither the spec's nor the layer's `ignore:` leaves out."""
+    index = spec.graph.index.get(layer)
+    ignored = spec.nodes[index].ignore if index is not None else spec.ignore
+    return tuple(f for f in findings if f.code not in ignored)
 
 
 def _located(findings, node: Node) -> tuple[Finding, ...]:
@@ -213,7 +221,12 @@ def _misalignment(axis: int, names, patterns: list[ax.AxisMap]) -> Optional[Misa
         if shifts and any(shifts):
             offsets.append(CentreOffset(name, names[0], min(shifts), max(shifts),
                                         sum(shifts, Fraction(0)) / len(shifts), m.jump))
-    return MisalignedMerge(axis=axis, offsets=tuple(offsets)) if offsets else None
+    if not offsets:
+        return None
+    # Inherent to up-sampling: the shift alternates with the position and the branches' centres meet or
+    # cross over it (a pad moves every centre alike, so a missing one shifts the whole range off zero).
+    inherent = all(o.low != o.high and o.low <= 0 <= o.high for o in offsets)
+    return (UpsamplingShift if inherent else MisalignedMerge)(axis=axis, offsets=tuple(offsets))
 
 
 def _with_spacing(finding: MisalignedMerge, united: ax.AxisField) -> MisalignedMerge:
@@ -261,13 +274,19 @@ def _axis_rfs(fields: Fields, input_sizes: tuple[int, ...], boxes: tuple[ax.Box,
         seen = [ax.count(ax.merge_intervals(p for box in boxes for p in box[axis])) for axis in range(len(input_sizes))]
         return tuple(AxisRF(n, n, None, Fraction(n, 2), Fraction(0), k, k, True, True)
                      for n, k in zip(input_sizes, seen))
-    return tuple(_axis_rf(f.pattern, f.units) for f in fields)
+    return tuple(_axis_rf(f.pattern, f.units, f.input_size) for f in fields)
 
 
-def _axis_rf(amap: ax.AxisMap, units: int) -> AxisRF:
+def _axis_rf(amap: ax.AxisMap, units: int, input_size: int) -> AxisRF:
     """The summary of one axis over the units that exist: one period of the pattern, or all the units
-    when the tensor holds no more than one (j is then their centres' average spacing)."""
+    when the tensor holds no more than one (j is then their centres' average spacing). Units that stay
+    put (j 0) and all see the whole axis (a global reduction kept as size 1, a norm's statistics) have
+    the whole input as RF: jump None, as after a flatten."""
     phases = amap.phases[:max(units, 1)]
+    whole = ((0, input_size - 1),)
+    if amap.step == 0 and all(ax.clip(p, input_size) == whole for p in phases):
+        return AxisRF(input_size, input_size, None, Fraction(input_size, 2), Fraction(0), input_size, input_size,
+                      True, True)
     extents = [(p[-1][1] - p[0][0] + 1) if p else 0 for p in phases]
     supports = [ax.count(p) for p in phases]
     first = amap.phases[0]
@@ -374,7 +393,18 @@ def _peak_live(spec: Spec, results: list[LayerResult], input_bytes: int) -> int:
     live = input_bytes
     peak = live
     for node, result in zip(spec.nodes, results):
-        live += result.activation_bytes
+        if reuses_input(spec, node):  # the output takes over its input's buffer, freed with the output
+            frees[node.index] = frees.get(node.index, 0) - sizes[node.inputs[0]]
+        else:
+            live += result.activation_bytes
         peak = max(peak, live)
         live -= frees.get(node.index, 0)
     return peak
+
+
+def reuses_input(spec: Spec, node: Node) -> bool:
+    """An `inplace: true` activation whose input has no other reader (and is no network output) writes its
+    output into that buffer."""
+    source = node.inputs[0]
+    return (bool(getattr(node.layer, "inplace", False)) and spec.graph.readers.get(source) == (node.name,)
+            and source not in spec.output_names)

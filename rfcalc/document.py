@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .dtypes import DTYPE_BYTES
 from .errors import SpecError
+from .findings import checked_codes
 from .expr import shorten
 from .layers import TYPE_NAMES
 from .bounds import MAX_NAME
@@ -61,7 +62,17 @@ class SpecDocument(BaseModel):
     outputs: Optional[list[Union[str, int]]] = Field(
         None, min_length=1, description="the layers whose outputs are the network's outputs, e.g. [p3, p4, p5] "
                                         "(default: the last layer)")
+    ignore: Optional["FindingCodes"] = Field(None, description="finding codes to leave out for the whole spec, "
+                                                         "e.g. [RF201] (as linters do)")
 
+    @field_validator("ignore")
+    @classmethod
+    def _known_codes(cls, codes):
+        return None if codes is None else list(checked_codes(codes))
+
+
+# Finding codes as `ignore:` lists write them (checked against the known codes by findings.checked_codes).
+FindingCodes = list[Annotated[str, Field(pattern=r"^[Rr][Ff][0-9]{3}$")]]
 
 # The keys of layer items. The expander checks their values itself, after substituting ${...}
 # (its messages name the scope and the layer), so these models give the key names and the JSON
@@ -104,6 +115,7 @@ class NodeKeys(ItemKeys):
 
     trainable: Switch = Field(True, description="false: parameters are frozen")
     share_params_with: str = Field(None, description="reuse that layer's parameters (counted once)")
+    ignore: FindingCodes = Field(None, description="finding codes to leave out for this layer, e.g. [RF201]")
 
 
 class GroupItem(ItemKeys):

@@ -10,6 +10,7 @@ from .bounds import MAX_LAYERS, MAX_NAME, MAX_NESTING
 from .document import NODE_KEYS, BlockCall, GroupItem, SpecDocument, suggest, validation_error
 from .errors import Location, SpecError
 from .expr import ExpressionError, shorten, substitute
+from .findings import checked_codes
 from .graph import INPUT, Node, layer_label
 from .layers import TYPE_NAMES, LayerModel, validate_layer
 from .yamlsource import SourceList, SourceMap, location_of
@@ -143,6 +144,7 @@ class _Expander:
 
     def __init__(self, document: SpecDocument, raw: SourceMap):
         self.blocks = document.blocks
+        self.ignore = tuple(document.ignore or ())  # the spec's codes, left out for every layer
         self.raw_blocks = raw.get("blocks", {})
         self.nodes: list[Node] = []
         self.known: set[str] = set()  # the full dotted names of `nodes`
@@ -308,10 +310,14 @@ class _Expander:
             raise SpecError(f"share_params_with: no earlier layer is named '{shorten(str(shares))}' (give the "
                             f"full dotted name of the layer whose parameters this one reuses)",
                             item.where("share_params_with"), layer_label(index, full, kind))
+        try:
+            ignore = tuple(dict.fromkeys(self.ignore + checked_codes(item.value("ignore", full, ()))))
+        except ValueError as exc:
+            raise SpecError(str(exc), item.where("ignore"), layer_label(index, full, kind)) from None
         if index >= MAX_LAYERS:
             raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", item.location, full)
         self.nodes.append(Node(index, full, layer, inputs, item.location, trainable,
-                               None if shares is None else str(shares)))
+                               None if shares is None else str(shares), ignore))
         self.known.add(full)
         return full
 

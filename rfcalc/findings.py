@@ -9,6 +9,7 @@ rendered (`message()`). Consumers (`--strict`, `check`, `sizes`) select findings
     RF105 unused-layer            warning  no layer reads the layer's output and it is not a network output
     RF201 misaligned-merge        warning  the branches of a merge have different RF jumps or centres
     RF202 gridding                warning  the RF gets holes (dilation) that no layer fills
+    RF203 upsampling-shift        note     RF201's centre offset, but inherent to an up-sampling pattern
     RF301 rf-exceeds-input        note     from this layer on, the RF is larger than the input
     RF302 rf-covers-input         note     from this layer on, every unit sees the whole input
     RF303 shared-params           note     the layer reuses another layer's parameters
@@ -171,6 +172,8 @@ class MisalignedMerge(Finding, code="RF201", slug="misaligned-merge", severity=S
                 detail += f": {self._spacing()}"
         else:
             detail = "; ".join(offset.describe() for offset in self.offsets)
+            detail += (": a systematic offset (the centres never meet: the same shift at every position, or a "
+                       "range off zero), as a missing or asymmetric pad gives")
         return self._on_axis(f"misaligned branches: {detail}; the merged RF is their union")
 
     def _spacing(self) -> str:
@@ -188,6 +191,19 @@ class MisalignedMerge(Finding, code="RF201", slug="misaligned-merge", severity=S
         if self.size_min != self.size_max or self.spacing_min != self.spacing_max:
             text += ": the RF varies with position because each unit unites windows that advance at different rates"
         return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpsamplingShift(MisalignedMerge, code="RF203", slug="upsampling-shift", severity=Severity.NOTE):
+    """A merge whose RF centres differ only as an up-sampling pattern makes them: the shift alternates
+    with the position and the centres meet or cross over it (a U-Net's up-conv beside its skip, an FPN's
+    up-sampled top-down path beside its lateral); a missing pad would move the whole range off zero."""
+
+    def message(self) -> str:
+        detail = "; ".join(offset.describe() for offset in self.offsets)
+        return self._on_axis(f"branches shifted by the up-sampling pattern: {detail}; the shift alternates with "
+                             f"the position and the centres meet or cross over it, which is inherent to the "
+                             f"architecture, not a missing pad")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,6 +290,29 @@ class StringPaddingUncounted(Finding, code="RF403", slug="profile-string-padding
     def message(self) -> str:
         return (f"{self.profile}: string padding runs as aten::_convolution_mode, which {self.profile} does not "
                 f"count (0 MACs for that conv)")
+
+
+def known_codes() -> tuple[str, ...]:
+    """Every finding code, sorted (what `ignore:` lists may name)."""
+    classes, todo = set(), [Finding]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            classes.add(sub)
+            todo.append(sub)
+    return tuple(sorted({cls.code for cls in classes}))
+
+
+def checked_codes(codes) -> tuple[str, ...]:
+    """An `ignore:` list as a tuple of known codes; a ValueError names the first unknown one."""
+    if isinstance(codes, str):
+        codes = [c.strip() for c in codes.split(",") if c.strip()]
+    if not isinstance(codes, (list, tuple)) or not all(isinstance(c, str) for c in codes):
+        raise ValueError(f"ignore must be a list of finding codes such as [RF201]; got {codes!r}")
+    known = known_codes()
+    for code in codes:
+        if code.upper() not in known:
+            raise ValueError(f"unknown finding code {code!r}; codes are: {', '.join(known)}")
+    return tuple(dict.fromkeys(c.upper() for c in codes))
 
 
 def _fmt(value: Fraction) -> str:

@@ -21,6 +21,7 @@ class Node:
     location: Location
     trainable: bool = True
     share_params_with: Optional[str] = None
+    ignore: tuple[str, ...] = ()  # finding codes left out for this layer (its own and the spec's)
 
 
 def layer_label(index: int, name: str, kind: str | None = None) -> str:

@@ -1,7 +1,7 @@
 """Typed results of an analysis: per layer, per axis, totals. Renderers only format these."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Mapping, Optional
 
@@ -33,7 +33,8 @@ CONVENTIONS = (
     Convention("params", "params = learnable parameters (PyTorch's parameters()); buffers (BN running stats) "
                          "counted apart"),
     Convention("memory", "activation memory = output elements x batch x dtype bytes; the input counts in both "
-                         "figures: total = input + every output, peak = largest sum of live tensors (so peak <= total)"),
+                         "figures: total = input + every output, peak = largest sum of live tensors (so peak <= total); an "
+                         "inplace activation whose input has no other reader reuses that buffer in the peak"),
 )
 
 
@@ -186,6 +187,15 @@ class Report:
     def warnings(self) -> tuple[str, ...]:
         """The network-level warnings in words ('layer: message')."""
         return tuple(f.text() for f in self.findings if f.is_warning)
+
+    def without(self, codes: tuple[str, ...]) -> "Report":
+        """The same report with the findings of these codes left out (a budget's `ignore:`)."""
+        if not codes:
+            return self
+        def kept(findings):
+            return tuple(f for f in findings if f.code not in codes)
+        layers = tuple(replace(layer, findings=kept(layer.findings)) for layer in self.layers)
+        return replace(self, layers=layers, findings=kept(self.findings))
 
     def all_findings(self) -> list[Finding]:
         """Network findings, then every layer's, in layer order."""

@@ -23,7 +23,7 @@ import click
 from .columns import compact_shape
 from .commands import wide_option
 from .errors import SpecError, UsageError
-from .findings import DroppedPixels, MisalignedMerge, UnseenInput
+from .findings import DroppedPixels, MisalignedMerge, UnseenInput, UpsamplingShift
 from .tables import WRAP, Output, TableColumn, fit, paragraph, table_lines
 
 STATUSES = ("clean", "drops", "invalid")
@@ -64,7 +64,7 @@ def classify(spec, size: int) -> SizeResult:
         return SizeResult(size, "invalid", None, (str(exc),))
     output = tuple(report.layers[-1].output_shape) if report.layers else None
     lost = tuple(f.text() for f in report.select(DroppedPixels.code, UnseenInput.code))
-    misaligned = tuple(f.text() for f in report.select(MisalignedMerge.code))
+    misaligned = tuple(f.text() for f in report.select(MisalignedMerge.code, UpsamplingShift.code))
     return SizeResult(size, "drops" if lost else "clean", output, lost, misaligned)
 
 

@@ -33,6 +33,7 @@ class Spec:
     budgets: Optional[dict] = None
     raw: Any = None
     outputs: tuple[str, ...] = ()  # the nodes the spec names as outputs; () means the last one
+    ignore: tuple[str, ...] = ()  # finding codes left out for the whole spec
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -83,4 +84,5 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         raise error from None
     nodes, outputs = expand(document, raw)
     return Spec(name=document.name or Path(source).stem, input=document.input, nodes=nodes, source=source,
-                description=document.description, budgets=document.budgets, raw=raw, outputs=outputs)
+                description=document.description, budgets=document.budgets, raw=raw, outputs=outputs,
+                ignore=tuple(document.ignore or ()))

@@ -382,6 +382,7 @@ min_rf: 3
 max_rf: [500, 400]
 output_shape: 8x16x16
 no_warnings: true
+ignore: [RF201, rf102]
 profile: fvcore
 """
 

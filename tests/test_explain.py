@@ -120,7 +120,7 @@ def test_holes_and_unseen_pixels_explained():
 def test_merge_alignment_explained():
     text = text_of("unet", layers="dec4.cat", quantities=["rf"])
     assert "a merge: each unit depends on everything any branch sees" in text
-    assert "misaligned branches" in text
+    assert "branches shifted by the up-sampling pattern" in text and "inherent to the architecture" in text
 
 
 def test_pool_doubles_the_jump_not_r():

@@ -74,7 +74,9 @@ def test_misaligned_merge_carries_the_offsets():
     assert (offset.branch, offset.reference, offset.low, offset.high, offset.mean, offset.jump) == \
         ("input", "shifted", 1, 1, 1, 1)
     assert finding.message() == ("axis 0: misaligned branches: the RF centres of 'input' are off those of "
-                                 "'shifted' by 1 pixels, j=1; the merged RF is their union")
+                                 "'shifted' by 1 pixels, j=1: a systematic offset (the centres never meet: "
+                                 "the same shift at every position, or a range off zero), as a missing or "
+                                 "asymmetric pad gives; the merged RF is their union")
 
 
 def test_json_carries_findings_beside_the_warning_strings(run_cli):

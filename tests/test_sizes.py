@@ -84,7 +84,7 @@ def test_unet_takes_multiples_of_16():
     assert valid == [32, 48, 64]
     assert {r.status for r in results if r.size in valid} == {"clean"}
     assert [r.output_shape for r in results if r.size in valid] == [(2, 32, 32), (2, 48, 48), (2, 64, 64)]
-    assert all(r.notes[0].startswith("c4: axis 0: misaligned branches") and "by -4..4 pixels" in r.notes[0]
+    assert all(r.notes[0].startswith("c4: axis 0: branches shifted by the up-sampling pattern") and "by -4..4 pixels" in r.notes[0]
                for r in results if r.size in valid)
     assert (first_valid.size, first_valid.output_shape) == (16, (2, 16, 16))
     assert first_clean.size == 16

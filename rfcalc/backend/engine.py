@@ -236,11 +236,16 @@ class Network:
                 buffers=sum(a.size for a in weights.buffers[node.name].values()), ops=ops.core,
                 overhead=ops.overhead, activation_bytes=y.size * item, seconds=seconds, batch=self.batch))
             tensors[node.name] = y
-            live += y.size * item
+            # An in-place activation (inplace: true) whose input no other layer reads overwrites that input:
+            # no new buffer, and the input's is not freed (the output holds it). A copy of the analyzer's rule.
+            source = node.inputs[0]
+            in_place = (getattr(node.layer, "inplace", False) and self.spec.graph.readers.get(source) == (node.name,)
+                        and source not in self.spec.output_names)
+            live += 0 if in_place else y.size * item
             peak = max(peak, live)
             for name in set(node.inputs):
                 if self.last_use.get(name) == node.index:
-                    live -= tensors[name].size * item
+                    live -= 0 if in_place else tensors[name].size * item
                     if not keep:
                         del tensors[name]
             if max_memory is not None:

@@ -12,8 +12,8 @@ from pydantic_core import core_schema
 
 from ..profiles import PROFILE_NAMES
 from .findings import warning_count
-from .limits import (AT_LEAST, AT_MOST, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, OUTPUT_AXES, OUTPUT_SHAPE, LimitKind,
-                     PerOutput, Setting, Unit)
+from .limits import (AT_LEAST, AT_MOST, BYTES, COUNT, EQUALS, FLAG, NO_FINDINGS, OUTPUT_AXES, OUTPUT_SHAPE, Codes,
+                     LimitKind, PerOutput, Setting, Unit)
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ class Budgets(BaseModel):
         None, description="Exact output shape, channels first: 1000 or 2x256x256; per output {p5: 255x16x16}.")
     no_warnings: Annotated[Optional[bool], BudgetRule(FLAG, NO_FINDINGS, "warning", warning_count)] = Field(
         None, description="Fail when the analysis gives any warning.")
+    ignore: Annotated[Optional[tuple[str, ...]], BudgetRule(Codes(), None, "ignore")] = Field(
+        None, description="Finding codes no_warnings leaves out, e.g. [RF201] or RF201,RF102 (as linters do).")
     profile: Annotated[Optional[str], BudgetRule(Setting("profile", PROFILE_NAMES), None, "profile")] = Field(
         None, description="Counting profile for MACs/FLOPs (default: the budget's `profile:`, else rfcalc).")
 

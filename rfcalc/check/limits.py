@@ -185,6 +185,27 @@ class PerOutput(Unit):
         return self.inner.option()
 
 
+class Codes(Unit):
+    """Finding codes: a list in YAML ([RF201, RF102]), comma-separated on the command line."""
+
+    json_schema = {"type": "array", "items": {"type": "string", "pattern": "^[Rr][Ff][0-9]{3}$"}}
+
+    def parse(self, value: Any) -> tuple[str, ...]:
+        """Known codes, upper-cased, each once."""
+        from ..findings import checked_codes
+        return checked_codes(value)
+
+    def human(self, value: Any) -> str:
+        return ", ".join(value)
+
+    def raw(self, value: Any) -> Any:
+        return list(value)
+
+    def option(self) -> dict[str, Any]:
+        """Codes separated by commas: --ignore RF201,RF102."""
+        return {"metavar": "CODES"}
+
+
 AXES = Axes()
 SHAPE = Shape()
 FLAG = Flag()

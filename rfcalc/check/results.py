@@ -97,6 +97,7 @@ def check_spec(source: str, shared: dict[str, Budget], overrides: tuple = (None,
         budgets = merge_budgets(spec_budgets(spec), shared)
         result.profile = budgets["profile"].limit if "profile" in budgets else DEFAULT_PROFILE
         report = analyze_profiled(spec, result.profile)
+        report = report.without(budgets["ignore"].limit if "ignore" in budgets else ())
         result.checks = [check for b in budgets.values() if b.rule.limit is not None for check in check_budget(b, report)]
         result.warnings = located_warnings(report)
     except SpecError as exc:

@@ -121,8 +121,9 @@ class AdaptivePool(LayerModel):
         sizes = per_axis(self.output_size, len(shape) - 1, "output_size")
         if min(sizes, default=1) < 1:
             raise LayerError(f"output_size must be positive; got {self.output_size}")
-        maps = tuple(ratio_map(n, m, lambda q, n=n, m=m: _adaptive_reads(q, n, m))
-                     for n, m in zip(shape[1:], sizes))
+        # To one output, a whole-axis reduction: the unit stays put (j 0), as global pooling's does.
+        maps = tuple(explicit_map([((0, n - 1),)], 0) if m == 1 else
+                     ratio_map(n, m, lambda q, n=n, m=m: _adaptive_reads(q, n, m)) for n, m in zip(shape[1:], sizes))
         channels = shape[0]
         ops = self.ops(channels * _total_window_elements(shape[1:], sizes), channels * prod(sizes))
         # Pooling a whole axis to one value (output size 1, as squeeze-and-excitation does) is a global

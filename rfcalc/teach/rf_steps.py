@@ -167,6 +167,8 @@ def _merge_step(ctx: LayerContext) -> Step:
     misaligned = [f for f in ctx.result.findings if isinstance(f, MisalignedMerge)]
     if misaligned:
         remarks.extend((f.message(),) for f in misaligned)
+    elif {"RF201", "RF203"} & set(ctx.node.ignore):
+        remarks.append(("alignment not stated: the spec ignores RF201/RF203 for this layer",))
     else:
         remarks.append(("aligned: every branch has the same jump and the same RF centres, so the union is the "
                         "largest branch RF",))
