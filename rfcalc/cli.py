@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .commands import load_specs, make_console, profile_option, spec_options, wide_option
+from .commands import load_specs, make_console, profile_option, spec_options, training_options, wide_option
 from .errors import RfcalcError, StrictWarningError, UsageError
 from .gcpause import gc_paused
 from .streams import OutputError, ReaderGone, guard_standard_streams, silence
@@ -58,7 +58,9 @@ def cli():
                    "group's output shape and RF).")
 @click.option("--layers", "layer_pattern", metavar="REGEX", help="Show only the rows whose names match REGEX.")
 @click.option("--summary", is_flag=True, help="Print only the totals (and warnings), not the layers.")
-def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide, depth, layer_pattern, summary):
+@training_options
+def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide, depth, layer_pattern, summary,
+            training, optimizer, grad_dtype):
     """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
     from . import render
     from .columns import select_columns, with_local_rf
@@ -76,6 +78,10 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
         print_profiles(load_specs(specs, input_size, batch, dtype), fmt, wide)
         return
     reports = [analyze_profiled(spec, profile) for spec in load_specs(specs, input_size, batch, dtype)]
+    if training:
+        from .training import with_training
+
+        reports = [with_training(report, optimizer, grad_dtype) for report in reports]
     if columns is None:
         selected = with_local_rf(selected, reports)
     if fmt == "json":

@@ -30,6 +30,20 @@ def wide_option(func):
                              "dropping columns by priority).")(func)
 
 
+def training_options(func):
+    """--training, --optimizer and --grad-dtype: the memory of a training step besides the inference figures."""
+    from .training import OPTIMIZER_STATES
+
+    func = click.option("--grad-dtype", type=click.Choice(list(DTYPE_BYTES)),
+                        help="Element type of the gradients for --training (default: the spec's dtype).")(func)
+    func = click.option("--optimizer", type=click.Choice(list(OPTIMIZER_STATES)), default="adam", show_default=True,
+                        help="Optimizer whose state --training counts: sgd 0, momentum 1, adam/adamw 2 tensors "
+                             "per trainable parameter.")(func)
+    return click.option("--training", is_flag=True,
+                        help="Also report the memory of a training step: params, gradients, optimizer state and "
+                             "the activations kept for backward, in one total.")(func)
+
+
 def spec_options(func):
     """Options shared by every command that analyzes specs: input overrides."""
     func = click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)),

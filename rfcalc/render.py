@@ -64,6 +64,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "param_bytes": t.param_bytes, "input_bytes": t.input_bytes,
         },
         "outputs": [layer.name for layer in report.output_layers],
+        **({"training": report.training.to_dict()} if report.training else {}),
         "warnings": report.all_warnings(),
         "findings": [finding_json(f) for f in report.all_findings()],
     }
@@ -102,6 +103,7 @@ def summary_lines(report: Report) -> list[tuple[str, str]]:
         ("activations", f"{format_bytes(t.activation_bytes)} total (training), "
                         f"{format_bytes(t.peak_activation_bytes)} peak live (inference)"),
         ("param memory", format_bytes(t.param_bytes)),
+        *([("training", report.training.summary())] if report.training else []),
         *_output_lines(report),
         ("profile", report.profile),
     ]

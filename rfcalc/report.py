@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .axis import boxes_at
 from .errors import Location
 from .findings import Finding
+
+if TYPE_CHECKING:
+    from .training import TrainingMemory
 
 SCHEMA_VERSION = 1
 # The kinds of FLOPs, in the order reports list them ('mac': 2 per multiply-accumulate).
@@ -168,6 +171,7 @@ class Report:
     conventions: tuple[Convention, ...] = CONVENTIONS
     profile: str = "rfcalc"
     outputs: tuple[str, ...] = ()  # the layers whose outputs are the network's (() : the last layer)
+    training: Optional["TrainingMemory"] = None  # analyze --training
 
     @property
     def output_layers(self) -> tuple[LayerResult, ...]:

@@ -92,8 +92,9 @@ def report_lines(report: Report, columns: Sequence[Column], width: int, wide: bo
             [f for f in findings if not f.is_warning] + [f for f in findings if f.is_warning]:
         kind, style = ("warning", WARNING_STYLE) if finding.is_warning else ("note", NOTE_STYLE)
         lines += paragraph(f"{kind}: {finding.text()}", width, style, "  ")
-    if summary:
-        return lines
+    if summary:  # of the conventions, only what the training figure assumes
+        return lines + (paragraph(f"assumed: {report.training.assumptions()}", width, NOTE_STYLE, "  ")
+                        if report.training else [])
     lines += [[("conventions:", NOTE_STYLE)]]
     for convention in report.conventions:
         lines += paragraph(f"  - {convention.text}", width, NOTE_STYLE, "  ")

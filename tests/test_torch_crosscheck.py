@@ -259,3 +259,58 @@ layers:
         nudged[0, row, col, 0] += 1.0
         after = run_network(network, weights, nudged)["cross"]
         assert bool(after[0, 0, 4, 4] != before["cross"][0, 0, 4, 4]) == changes, (row, col)
+
+
+# --- analyze --training: optimizer state and gradients as PyTorch holds them after one step --------
+
+TRAINING_SPEC = """\
+name: training
+input: {shape: [3, 12, 12], batch: 2}
+layers:
+  - {name: c1, type: conv2d, out_channels: 6, kernel_size: 3, padding: 1, trainable: false}
+  - {name: bn, type: batchnorm2d}
+  - {name: relu, type: relu}
+  - {name: c2, type: conv2d, out_channels: 4, kernel_size: 3, stride: 2, bias: false}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out_features: 5}
+"""
+
+
+def _training_module():
+    """TRAINING_SPEC as a torch module, c1 frozen as the spec says."""
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.BatchNorm2d(6), torch.nn.ReLU(),
+                                 torch.nn.Conv2d(6, 4, 3, stride=2, bias=False), torch.nn.Flatten(),
+                                 torch.nn.Linear(4 * 5 * 5, 5))
+    module[0].requires_grad_(False)
+    return module
+
+
+def _bytes(tensors) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+@pytest.mark.parametrize("optimizer, make", [
+    ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+    ("momentum", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    ("adam", lambda p: torch.optim.Adam(p, lr=1e-3)),
+    ("adamw", lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.01)),
+])
+def test_training_memory_matches_torch_optimizer_state(optimizer, make):
+    from rfcalc.analyzer import analyze
+    from rfcalc.training import training_memory
+
+    module = _training_module()
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    step = make(trainable)
+    module(torch.randn(2, 3, 12, 12)).square().sum().backward()
+    step.step()
+    state = [value for per_param in step.state.values() for value in per_param.values()
+             if isinstance(value, torch.Tensor)]
+    shaped = [t for t in state if t.dim() > 0]  # Adam's `step` counters are 0-d: not counted, as stated
+    assert all(t.numel() == 1 for t in state if t.dim() == 0)
+
+    figure = training_memory(analyze(parse_spec(TRAINING_SPEC, "training.yaml")), optimizer)
+    assert figure.optimizer_state == _bytes(shaped)
+    assert figure.gradients == _bytes(p.grad for p in trainable)
+    assert figure.parameters == _bytes(module.parameters()) + _bytes(module.buffers()) - _bytes(
+        [module[1].num_batches_tracked])  # BN's step counter is no buffer rfcalc counts
