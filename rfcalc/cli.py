@@ -59,8 +59,11 @@ def cli():
 @click.option("--layers", "layer_pattern", metavar="REGEX", help="Show only the rows whose names match REGEX.")
 @click.option("--summary", is_flag=True, help="Print only the totals (and warnings), not the layers.")
 @training_options
+@click.option("--compare", is_flag=True,
+              help="After the per-spec tables, one table comparing the specs: params, MACs, FLOPs, memory, output "
+                   "RF (CSV: only that table; JSON: {reports, comparison}).")
 def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide, depth, layer_pattern, summary,
-            training, optimizer, grad_dtype):
+            training, optimizer, grad_dtype, compare):
     """Analyze SPECS (paths, bundled names, or - for stdin): per-layer shapes, RF, params, costs."""
     from . import render
     from .columns import select_columns, with_local_rf
@@ -73,8 +76,8 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
     if profile == "all":
         from .profiles.table import print_profiles
 
-        if fmt == "csv":
-            raise UsageError("--profile all prints a table, JSON or Markdown (not CSV)")
+        if fmt == "csv" or compare:
+            raise UsageError("--profile all prints a table, JSON or Markdown (not CSV), without --compare")
         print_profiles(load_specs(specs, input_size, batch, dtype), fmt, wide)
         return
     reports = [analyze_profiled(spec, profile) for spec in load_specs(specs, input_size, batch, dtype)]
@@ -84,12 +87,16 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
         reports = [with_training(report, optimizer, grad_dtype) for report in reports]
     if columns is None:
         selected = with_local_rf(selected, reports)
+    if compare:
+        from . import compare as comparison
     if fmt == "json":
-        click.echo(render.render_json(reports))
+        click.echo(comparison.comparison_json(reports) if compare else render.render_json(reports))
     elif fmt == "csv":
-        click.echo(render.render_csv(reports, selected, selection), nl=False)
+        click.echo(comparison.comparison_csv(reports) if compare else render.render_csv(reports, selected, selection),
+                   nl=False)
     elif fmt == "markdown":
-        click.echo(render.render_markdown(reports, selected, selection, summary))
+        click.echo(render.render_markdown(reports, selected, selection, summary)
+                   + ("\n" + comparison.comparison_markdown(reports) if compare else ""))
     else:
         from .report_table import print_report_table
         from .tables import Output
@@ -97,6 +104,8 @@ def analyze(specs, input_size, batch, dtype, fmt, columns, strict, profile, wide
         output = Output()
         for report in reports:
             print_report_table(report, selected, output, wide, selection, summary)
+        if compare:
+            comparison.print_comparison(reports, output, wide)
     if strict:
         located = [(f.location, f.labelled()) for r in reports for layer in r.layers
                    for f in layer.findings if f.is_warning]
