@@ -22,6 +22,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "profiles": "rfcalc.profiles.table:profiles",
     "explain": "rfcalc.teach.command:explain",
     "draw": "rfcalc.draw.command:draw",
+    "worksheet": "rfcalc.teach.worksheet.command:worksheet",
 }
 
 

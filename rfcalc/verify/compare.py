@@ -140,13 +140,14 @@ def _plain(value: Any) -> str:
 
 
 def verify_spec(spec: Spec, seed: int = 0, max_memory: int = 2 << 30, check_rf: bool = True,
-                progress=None) -> SpecVerification:
-    """Analyze the spec, run it in the numpy backend, measure RFs, and compare everything."""
+                progress=None, report: Optional[Report] = None) -> SpecVerification:
+    """Analyze the spec (unless its analyzer report is given), run it in the numpy backend, measure
+    RFs, and compare everything."""
     from ..backend.engine import Network
 
     network = Network(spec)
     network.check_memory(max_memory)  # refuse an oversized run before any analysis or allocation
-    report = analyze(spec)
+    report = report if report is not None else analyze(spec)
     weights = network.instantiate(seed)
     total = len(spec.nodes)
     update = progress.update if progress is not None else (lambda *args: None)
