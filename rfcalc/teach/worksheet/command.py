@@ -7,15 +7,18 @@ from typing import Optional
 import click
 
 from ...errors import UsageError
+from ...commands import spec_options
 from ..command import emit, format_for, output_options
 
 # Formats and the file extension each is recognised by.
-WORKSHEET_FORMATS = {"markdown": ".md", "json": ".json"}
+WORKSHEET_FORMATS = {"markdown": ".md", "html": ".html", "moodle": ".xml", "gift": ".gift", "qti": ".zip",
+                     "json": ".json"}
 BINARY_FORMATS = ("qti",)
 
 
 @click.command()
 @click.argument("spec", required=False)
+@spec_options
 @click.option("--random", "random_", is_flag=True, help="Generate exercises over the lecture notes' topics.")
 @click.option("--count", type=int, default=12, show_default=True, help="Exercises per sheet (--random).")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -40,7 +43,7 @@ BINARY_FORMATS = ("qti",)
               help="markdown, html (printable, self-contained), moodle (Moodle XML), gift, qti (Canvas QTI "
                    "1.2 zip) or json (the answer key); by default from the -o file's extension, else markdown.")
 @output_options
-def worksheet(spec, random_, count, seed, topics, level, variants, choices, verify, ident, jobs, list_topics, ask,
+def worksheet(spec, input_size, batch, dtype, random_, count, seed, topics, level, variants, choices, verify, ident, jobs, list_topics, ask,
               layers, fmt, output, force):
     """Worksheets with verified answer keys: generated exercises (--random) over every topic of the
     lecture notes, or the network of SPEC as a table with chosen cells blanked."""
@@ -56,10 +59,14 @@ def worksheet(spec, random_, count, seed, topics, level, variants, choices, veri
     if chosen in BINARY_FORMATS and output is None:
         raise UsageError(f"--format {chosen} writes a zip package; give -o FILE.zip")
     _refuse_existing(output, force)
+    if spec is None and (input_size or batch or dtype or ask or layers):
+        raise UsageError("--input-size, --batch, --dtype, --ask and --layers shape a worksheet from a SPEC")
     if spec is not None:
         if random_ or ident:
             raise UsageError("give a SPEC or --random/--id, not both")
-        raise UsageError("worksheets from a SPEC are not written yet; use --random")
+        from .from_spec import spec_sheet
+
+        sheet = spec_sheet(spec, ask, layers, level, verify, input_size, batch, dtype)
     elif ident:
         exercise = regenerate(ident, level, choices, verify)
         sheet = Sheet(f"Exercise {ident}", f"level {level}", ((exercise,),), exercise.verified)

@@ -170,6 +170,15 @@ class Blank:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A network as a table (a spec worksheet): headers, and rows whose cells are given text or the
+    index of the blank that takes their place."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Union[str, int], ...], ...]
+
+
+@dataclass(frozen=True)
 class Exercise:
     """One generated exercise with its key: an id that regenerates it, the statement, the blanks."""
 
@@ -186,6 +195,7 @@ class Exercise:
     explain: tuple[tuple[int, str, tuple[str, ...]], ...] = ()  # what the worked solution derives
     verified: bool = False  # the numpy backend ran every network and agreed with every key
     note: str = ""
+    table: Optional[Table] = None  # a spec worksheet's network with its blanks
 
 
 def format_answer(value: Answer) -> str:

@@ -82,9 +82,26 @@ def explanation_blocks(explanation: Explanation, writer: Writer) -> list[str]:
 
 # -- Markdown --------------------------------------------------------------------------------------
 
+def table_cells(exercise: Exercise, blank_cell, text_cell) -> list[list[str]]:
+    """A spec worksheet's rows, each cell written by text_cell(text) or blank_cell(index, blank)."""
+    return [[blank_cell(cell, exercise.blanks[cell]) if isinstance(cell, int) else text_cell(cell) for cell in row]
+            for row in exercise.table.rows]
+
+
+def markdown_table(exercise: Exercise) -> str:
+    """The network's table with numbered blanks."""
+    table = exercise.table
+    rows = table_cells(exercise, lambda i, blank: f"({i + 1}) " + r"\_\_\_\_", markdown_text)
+    lines = ["| " + " | ".join(markdown_text(h) for h in table.headers) + " |",
+             "|" + "|".join("---" for _ in table.headers) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def markdown_exercise(number: int, exercise: Exercise) -> str:
     """One exercise with its blanks (or options)."""
     lines = [f"### {number}. {markdown_text(exercise.title)} `{exercise.id}`", "", markdown_text(exercise.statement), ""]
+    if exercise.table is not None:
+        return "\n".join(lines + [markdown_table(exercise)])
     for blank in exercise.blanks:
         if blank.choices:
             lines.append(f"- {markdown_text(blank.label)}: {markdown_text(choice_line(blank))}")
@@ -96,13 +113,14 @@ def markdown_exercise(number: int, exercise: Exercise) -> str:
 def markdown_key(number: int, exercise: Exercise) -> str:
     """One exercise's key: the answers (and which misconception each wrong option is), the worked solution."""
     lines = [f"### {number}. `{exercise.id}` {markdown_text(exercise.title)}", ""]
-    for blank in exercise.blanks:
+    for index, blank in enumerate(exercise.blanks, start=1):
         answer = f"**{markdown_text(format_answer(blank.answer))}**"
         if blank.choices:
             wrong = "; ".join(f"({LETTERS[i]}) {markdown_text(c.misconception)}"
                               for i, c in enumerate(blank.choices) if not c.correct)
             answer = f"({correct_letter(blank)}) {answer}" + (f" (wrong options: {wrong})" if wrong else "")
-        lines.append(f"- {markdown_text(blank.label)} = {answer}")
+        number_mark = f"({index}) " if exercise.table is not None else ""
+        lines.append(f"- {number_mark}{markdown_text(blank.label)} = {answer}")
     lines += ["", f"*Key {markdown_text(verified_words(exercise))}.*"
               + (f" {markdown_text(exercise.note)}." if exercise.note else ""), "", "Worked solution:", ""]
     lines.append("\n\n".join(solution_blocks(exercise, MarkdownWriter())))
