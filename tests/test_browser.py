@@ -31,10 +31,10 @@ def test_explain_page_renders_without_errors_or_network(explain_page):
 
 def test_explain_page_pictures_are_present_and_fit(explain_page):
     html, opened = explain_page
-    # cifar10_walkthrough: 6 window layers (conv1-4, pool1-2) have a layer diagram; all 10 layers have a
-    # spatial output whose RF (at most 16 pixels) fits a page, so each has its RF picture: 16 in all.
-    assert html.count('<figure class="picture"') == 16
-    assert len(opened.pictures) == 16
+    # cifar10_walkthrough: its 6 window layers (conv1-4, pool1-2) have a layer diagram and an RF picture
+    # (RF at most 16 pixels: it fits a page); the 4 ReLUs see what their input sees and have none: 12.
+    assert html.count('<figure class="picture"') == 12
+    assert len(opened.pictures) == 12
     for picture in opened.pictures:
         assert picture["width"] >= 200 and picture["height"] >= 100, picture
         assert picture["right"] <= opened.body_width, picture  # scaled to the page, not overflowing

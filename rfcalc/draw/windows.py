@@ -250,9 +250,9 @@ def draw_layer(drawing: LayerDrawing, animate: bool = False, per_axis: int = SHO
     unread = _unread(layout)
     margin, header = 12.0, 44.0
     total = drawing.positions
-    note = ""
+    note = "drawn as a stride-1 window over the stretched input" if drawing.transposed else ""
     if len(positions) < total:
-        note = f"showing the first {len(positions)} of {total} output positions"
+        note += ("; " if note else "") + f"showing the first {len(positions)} of {total} output positions"
     if layout.cropped:
         note += ("; " if note else "showing ") + "the corner of the input they read"
     panel_w, panel_h = layout.width + 24, layout.height + 22
@@ -329,8 +329,6 @@ def layer_drawing(spec, report, name: str) -> LayerDrawing:
                                    else " ".join(f"{b}+{a}" for b, a in pads)))
     if any(w.dilation > 1 for w in windows):
         words.append(f"dilation {_same([w.dilation for w in windows])}")
-    if transposed:
-        words.append("drawn as a stride-1 window over the stretched input")
     title = (f"{name} ({result.type}): input {_join(sizes)}, {', '.join(words)} -> output "
              f"{_join(result.output_shape[1:])}")
     return LayerDrawing(name, title, axes, transposed)

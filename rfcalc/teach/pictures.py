@@ -36,7 +36,8 @@ def layer_picture(spec: Spec, report: Report, layer: str) -> Optional[str]:
 
 def receptive_field_picture(spec: Spec, report: Report, layer: str) -> Optional[str]:
     """An SVG of what the centre unit of `layer` sees on the input grid (box, holes, path counts), or
-    None when the layer has no spatial output, the input is 3-D or the RF is too large for a page."""
+    None when the layer has no spatial output, the input is 3-D, the RF is too large for a page or
+    the layer sees what its input sees (activations, batch norm: the picture is the previous one's)."""
     from ..draw.canvas import to_svg
     from ..draw.fields import draw_fields, unit_fields
     from ..draw.windows import find_node
@@ -47,6 +48,10 @@ def receptive_field_picture(spec: Spec, report: Report, layer: str) -> Optional[
         return None
     if any(rf.size_max + 2 > PAGE_RF_CELLS for rf in result.rf):
         return None
+    if len(result.inputs) == 1 and result.inputs[0] in spec.graph.index:
+        source = report.layers[spec.graph.index[result.inputs[0]]]
+        if source.fields is result.fields:  # a pointwise layer: its input's picture says it all
+            return None
     return to_svg(draw_fields(spec.name, layer, unit_fields(spec, report, layer)))
 
 
