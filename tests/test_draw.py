@@ -400,3 +400,39 @@ def test_erf_picture_refusals_come_before_the_work(run_cli, tmp_path, monkeypatc
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     code, stdout, err = run_cli("erf", str(spec), "--out", str(tmp_path / "new.png"))
     assert code == 2 and "pip install 'rfcalc[draw]'" in err and stdout == ""
+
+
+# -- the picture a worksheet exercise shows ---------------------------------------------------------
+
+def exercise(topic, yaml):
+    """A stand-in with the fields of a worksheet Exercise that exercise_picture reads."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(topic=topic, networks=(SimpleNamespace(name="ex", yaml=yaml),))
+
+
+def test_exercise_picture_shows_the_question_not_the_answer():
+    from rfcalc.teach.pictures import exercise_picture
+
+    # seeds/001's "Cannot" case: 7x7 input, 3x3 filter, stride 3
+    svg = exercise_picture(exercise("valid", sequential([3, 7, 7], "{name: c, type: conv2d, out_channels: 5, "
+                                                                   "kernel_size: 3, stride: 3}")))
+    counted = roles(svg)
+    assert counted["position"] == 2 and counted["tap"] == 2 * 9  # the first two positions: the stride
+    assert counted["output"] == counted["current"] == counted["unread"] == 0  # the answers are not drawn
+    assert "output" not in ET.fromstring(svg).find(SVG + "title").text
+    # cropped one cell past the footprints: rows 0..3 (the footprint is rows 0..2), columns 0..6 (the
+    # second footprint is columns 3..5): 4 x 7 pixels per panel
+    assert counted["input"] == 2 * 4 * 7
+
+
+def test_exercise_picture_only_for_questions_it_cannot_answer():
+    from rfcalc.teach.pictures import exercise_picture
+
+    conv = sequential([1, 8, 8], "{name: c, type: conv2d, out_channels: 1, kernel_size: 3, padding: 1}")
+    assert exercise_picture(exercise("padding-same", conv)) is None  # the padding is the answer
+    two = sequential([1, 8, 8], "{type: conv2d, out_channels: 1, kernel_size: 3}", "{type: relu}")
+    assert exercise_picture(exercise("output-size", two)) is None
+    transposed = sequential([1, 4, 4], "{type: conv_transpose2d, out_channels: 1, kernel_size: 3, stride: 2}")
+    assert exercise_picture(exercise("output-size", transposed)) is None  # its stretched view shows o
+    assert exercise_picture(exercise("output-size", conv)).startswith("<svg")

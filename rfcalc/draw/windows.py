@@ -74,6 +74,7 @@ class LayerDrawing:
     title: str
     axes: tuple[AxisView, ...]
     transposed: bool = False
+    given: str = ""  # the title without the output size (what a question may show)
 
     @property
     def positions(self) -> int:
@@ -124,7 +125,8 @@ def _extent(axis: AxisView, positions: Sequence[int], crop: bool) -> int:
 class _Layout:
     """Cell size and extents of one panel (view grid, arrow, output grid)."""
 
-    def __init__(self, drawing: LayerDrawing, positions: list[tuple[int, ...]], animate: bool, per_row: int):
+    def __init__(self, drawing: LayerDrawing, positions: list[tuple[int, ...]], animate: bool, per_row: int,
+                 question: bool = False):
         self.rows, self.cols = _grid_axes(drawing.axes)
         per_axis = list(zip(*positions))
         crop = not animate
@@ -132,12 +134,14 @@ class _Layout:
         out_extents = [min(a.outputs, max(p) + 2 if crop else a.outputs) for a, p in zip(drawing.axes, per_axis)]
         self.view_rows, self.view_cols = (1, extents[0]) if self.rows is None else tuple(extents)
         self.out_rows, self.out_cols = (1, out_extents[0]) if self.rows is None else tuple(out_extents)
+        if question:  # the output is what the student works out: not drawn
+            self.out_rows = self.out_cols = 0
         longest = max(self.view_rows, self.view_cols)
         self.cell = 18.0 if longest <= 12 else max(6.0, 216.0 / longest)
         across = self.view_cols + self.out_cols + 2.5  # cells and the arrow's gap, per panel
         fitting = (PAGE_WIDTH / per_row - 36) / across  # the panels of one output row side by side
         self.cell = max(4.0, min(self.cell, fitting))
-        self.gap = 2.5 * self.cell + 12
+        self.gap = 2.5 * self.cell + 12 if self.out_cols else 0.0
         self.width = (self.view_cols + self.out_cols) * self.cell + self.gap
         self.height = max(self.view_rows, self.out_rows) * self.cell
         self.cropped = (self.view_rows, self.view_cols) != (
@@ -176,9 +180,10 @@ def _grids(layout: _Layout, x0: float, y0: float, unread: set[tuple[int, int]]) 
     for r, c in itertools.product(range(layout.out_rows), range(layout.out_cols)):
         x, y = layout.out_cell(x0, y0, r, c)
         shapes.append(Rect(x, y, size, size, fill=OUTPUT_FILL, stroke="#3d7a3d", stroke_width=0.8, role="output"))
-    mid = y0 + min(layout.view_rows, layout.out_rows) * size / 2
-    left = x0 + layout.view_cols * size + 4
-    shapes.append(Line(left, mid, left + layout.gap - 8, mid, stroke="#555", stroke_width=1.2, arrow=True))
+    if layout.out_cols:
+        mid = y0 + min(layout.view_rows, layout.out_rows) * size / 2
+        left = x0 + layout.view_cols * size + 4
+        shapes.append(Line(left, mid, left + layout.gap - 8, mid, stroke="#555", stroke_width=1.2, arrow=True))
     return shapes
 
 
@@ -220,23 +225,24 @@ def _unread(layout: _Layout) -> set[tuple[int, int]]:
 
 
 def _legend(layout: _Layout, drawing: LayerDrawing, x0: float, y0: float) -> list[Shape]:
-    """Swatches naming each kind of cell drawn."""
-    entries = [(INPUT_FILL, False, "input"), (TAP_FILL, False, "kernel taps"), (OUTPUT_FILL, False, "output"),
-               (CURRENT_FILL, False, "unit computed")]
+    """Swatches naming each kind of cell drawn (and only those)."""
     kinds = {kind for a in drawing.axes for kind in a.kinds}
-    if kinds & {"pad", "zero"}:
-        words = " / ".join(w for k, w in (("pad", "zero padding"), ("zero", "inserted zeros")) if k in kinds)
-        entries.insert(1, ("white", True, words))
-    if any(max(a.taps) + 1 > len(a.taps) for a in drawing.axes):
-        entries.insert(len(entries) - 2, ("white", True, "hole (dilation)"))
-    if _unread(layout):
-        entries.insert(1, (UNREAD_FILL, False, "never read"))
+    padding = " / ".join(w for k, w in (("pad", "zero padding"), ("zero", "inserted zeros")) if k in kinds)
+    holes = any(max(a.taps) + 1 > len(a.taps) for a in drawing.axes)
+    entries = [(INPUT_FILL, False, "input", True),
+               (UNREAD_FILL, False, "never read", bool(layout.out_cols and _unread(layout))),
+               ("white", True, padding, bool(padding)),
+               (TAP_FILL, False, "kernel taps", True),
+               ("white", True, "hole (dilation)", holes),
+               (OUTPUT_FILL, False, "output", bool(layout.out_cols)),
+               (CURRENT_FILL, False, "unit computed", bool(layout.out_cols))]
     shapes: list[Shape] = []
     x = x0
-    for fill, dashed, label in entries:
-        shapes.append(Rect(x, y0 - 9, 10, 10, fill=fill, stroke="#555", stroke_width=0.8, dashed=dashed))
-        shapes.append(Text(x + 14, y0, label, size=10.5, colour="#333"))
-        x += 22 + 6.2 * len(label)
+    for fill, dashed, label, shown in entries:
+        if shown:
+            shapes.append(Rect(x, y0 - 9, 10, 10, fill=fill, stroke="#555", stroke_width=0.8, dashed=dashed))
+            shapes.append(Text(x + 14, y0, label, size=10.5, colour="#333"))
+            x += 22 + 6.2 * len(label)
     return shapes
 
 
@@ -278,6 +284,29 @@ def draw_layer(drawing: LayerDrawing, animate: bool = False, per_axis: int = SHO
         x0, y0 = origin(index)
         picture.add(*_grids(layout, x0, y0, unread), *_overlay(layout, x0, y0, position),
                     _position_label(layout, x0, y0, position))
+    return picture
+
+
+def draw_question(drawing: LayerDrawing) -> Picture:
+    """What an exercise may show before it is solved: the padded input and the kernel at its first
+    two positions along the last axis (its size, dilation, padding and stride), no output grid and no
+    pixels marked as never read (those are the answers)."""
+    last = drawing.axes[-1]
+    start = (0,) * (len(drawing.axes) - 1)
+    positions = [start + (o,) for o in range(min(last.outputs, 2))]
+    layout = _Layout(drawing, positions, False, len(positions), question=True)
+    margin, header = 12.0, 30.0
+    panel_w, panel_h = layout.width + 24, layout.height + 22
+    width = max(margin * 2 + len(positions) * panel_w, 400, 24 + 7.4 * len(drawing.given))
+    height = header + panel_h + margin + 22
+    picture = Picture(width, height, drawing.given)
+    picture.add(Text(margin, 18, drawing.given, size=13, bold=True, role="caption"))
+    picture.add(*_legend(layout, drawing, margin, height - margin))
+    labels = ("first position", "next position (one stride on)")
+    for index, (position, label) in enumerate(zip(positions, labels)):
+        x0, y0 = margin + index * panel_w, header
+        picture.add(*_grids(layout, x0, y0, set()), *_overlay(layout, x0, y0, position),
+                    Text(x0, y0 + layout.height + 13, label, size=10, colour="#444", role="position"))
     return picture
 
 
@@ -329,9 +358,8 @@ def layer_drawing(spec, report, name: str) -> LayerDrawing:
                                    else " ".join(f"{b}+{a}" for b, a in pads)))
     if any(w.dilation > 1 for w in windows):
         words.append(f"dilation {_same([w.dilation for w in windows])}")
-    title = (f"{name} ({result.type}): input {_join(sizes)}, {', '.join(words)} -> output "
-             f"{_join(result.output_shape[1:])}")
-    return LayerDrawing(name, title, axes, transposed)
+    given = f"{name} ({result.type}): input {_join(sizes)}, {', '.join(words)}"
+    return LayerDrawing(name, f"{given} -> output {_join(result.output_shape[1:])}", axes, transposed, given)
 
 
 def find_node(spec, name: str):

@@ -60,6 +60,31 @@ def network_picture(spec: Spec, report: Report) -> Optional[str]:
     return None
 
 
+# Worksheet topics whose statement gives the layer's kernel, stride and padding (so a picture of them
+# gives nothing away); 'padding-same' and the reverse problems ask for one of those, and RF or shape
+# chains would be answered by the picture.
+PICTURED_TOPICS = ("output-size", "valid", "pooling", "conv1d")
+
+
 def exercise_picture(exercise: Any) -> Optional[str]:
-    """An SVG that an exercise's statement shows (a worksheet exercise), or None."""
-    return None
+    """An SVG that an exercise's statement shows: for a one-layer question on a window layer (not a
+    transposed conv, whose stretched view shows the answer), the padded input with the kernel at its
+    first two positions; else None."""
+    from ..analyzer import analyze
+    from ..draw.canvas import to_svg
+    from ..draw.windows import draw_question, layer_drawing
+    from ..layers.conv import ConvTranspose
+    from ..spec import parse_spec
+
+    if getattr(exercise, "topic", None) not in PICTURED_TOPICS or not getattr(exercise, "networks", ()):
+        return None
+    spec = parse_spec(exercise.networks[0].yaml, exercise.networks[0].name)
+    if len(spec.nodes) != 1 or isinstance(spec.nodes[0].layer, ConvTranspose):
+        return None
+    report = analyze(spec)
+    if not report.layers[0].windows or len(report.layers[0].windows) > 2:
+        return None
+    try:
+        return to_svg(draw_question(layer_drawing(spec, report, spec.nodes[0].name)))
+    except UsageError:  # a view too large to draw
+        return None
