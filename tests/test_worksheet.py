@@ -104,6 +104,14 @@ def test_draws_are_well_posed():
             assert all(b.answer >= 2 for b in exercise.blanks if b.label in ("H_out", "W_out"))
 
 
+
+def test_a_chain_statement_promises_only_what_it_asks():
+    for level in (1, 2):
+        for exercise in generate(SheetOptions(seed=3, count=3, topics=("T13",), level=level))[0]:
+            asks_params = any(b.label.endswith(": parameters") for b in exercise.blanks)
+            assert asks_params == (level > 1), exercise.id
+            assert ("new parameters" in exercise.statement) == asks_params, exercise.statement
+
 def test_same_seed_same_bytes_and_different_seeds_differ():
     def sheet(seed):
         made = generate(SheetOptions(seed=seed, count=12, choices=4))

@@ -623,8 +623,8 @@ def build_chain(q: Params) -> Draft:
         if kind in ("conv", "linear") and q["params"]:
             asks.append(Ask(f"{name}: parameters", Reader("params", name)))
     net = Network("chain", network_yaml("chain", [q["c_in"], q["n"], q["n"]], layers))
-    statement = (f"Input: [{q['n']}x{q['n']}x{q['c_in']}]. Fill in the output volume (width, depth) and the new "
-                 f"parameters of every layer: " + "; ".join(words) + ".")
+    asked = "the output volume (width, depth)" + (" and the new parameters" if q["params"] else "")
+    statement = f"Input: [{q['n']}x{q['n']}x{q['c_in']}]. Fill in {asked} of every layer: " + "; ".join(words) + "."
     return Draft(statement, (net,), tuple(asks), ((0, ".*", ("shape", "params")),))
 
 
