@@ -31,13 +31,24 @@ STATUSES = ("clean", "drops", "invalid")
 
 @dataclass(frozen=True)
 class SizeResult:
-    """One input size: its class, the output shape and the reasons it is not clean."""
+    """One input size: its class, the network's output shapes and the reasons it is not clean."""
 
     size: int
     status: str  # one of STATUSES
-    output_shape: Optional[tuple[int, ...]] = None
+    outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (output layer, its shape), as the spec names them
     reasons: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())  # misaligned merges (not a reason to be unclean)
+
+    @property
+    def output_shape(self) -> Optional[tuple[int, ...]]:
+        """The shape of the network's last output (None when the size is invalid)."""
+        return self.outputs[-1][1] if self.outputs else None
+
+    def shapes_text(self) -> str:
+        """'8x16x16' for one output; 'c2 8x16x16, c3 8x8x8' for several."""
+        if len(self.outputs) == 1:
+            return _shape(self.output_shape)
+        return ", ".join(f"{name} {_shape(shape)}" for name, shape in self.outputs) or "-"
 
 
 def parse_range(text: str) -> range:
@@ -61,11 +72,11 @@ def classify(spec, size: int) -> SizeResult:
     try:
         report = analyze(spec.with_input([size]))
     except SpecError as exc:
-        return SizeResult(size, "invalid", None, (str(exc),))
-    output = tuple(report.layers[-1].output_shape) if report.layers else None
+        return SizeResult(size, "invalid", (), (str(exc),))
+    outputs = tuple((layer.name, tuple(layer.output_shape)) for layer in report.output_layers)
     lost = tuple(f.text() for f in report.select(DroppedPixels.code, UnseenInput.code))
     misaligned = tuple(f.text() for f in report.select(MisalignedMerge.code, UpsamplingShift.code))
-    return SizeResult(size, "drops" if lost else "clean", output, lost, misaligned)
+    return SizeResult(size, "drops" if lost else "clean", outputs, lost, misaligned)
 
 
 def smallest(spec, known: dict[int, SizeResult], upto: int, clean: bool) -> Optional[SizeResult]:
@@ -109,27 +120,39 @@ def _shape(shape) -> str:
     return "x".join(map(str, shape)) if shape else "-"
 
 
+def _shapes(result: SizeResult) -> dict:
+    """output_shape (the last output's, null when invalid) and outputs (every output layer's shape)."""
+    return {"output_shape": list(result.output_shape) if result.output_shape else None,
+            "outputs": {name: list(shape) for name, shape in result.outputs}}
+
+
 def to_dict(spec, sizes: range, results, first_valid, first_clean) -> dict:
     """The JSON document of `rfcalc sizes --format json`."""
     return {
         "schema_version": 1, "spec": spec.name, "source": spec.source,
         "range": {"start": sizes.start, "stop": sizes[-1], "step": sizes.step},
-        "smallest_valid": None if first_valid is None else
-        {"size": first_valid.size, "output_shape": list(first_valid.output_shape or ())},
-        "smallest_clean": None if first_clean is None else
-        {"size": first_clean.size, "output_shape": list(first_clean.output_shape or ())},
+        "smallest_valid": None if first_valid is None else {"size": first_valid.size, **_shapes(first_valid)},
+        "smallest_clean": None if first_clean is None else {"size": first_clean.size, **_shapes(first_clean)},
         "clean_sizes": [r.size for r in results if r.status == "clean"],
-        "sizes": [{"size": r.size, "status": r.status,
-                   "output_shape": list(r.output_shape) if r.output_shape else None,
+        "sizes": [{"size": r.size, "status": r.status, **_shapes(r),
                    "reasons": list(r.reasons), "notes": list(r.notes)} for r in results],
     }
 
 
-def _size_columns(shown: list[SizeResult], show_all: bool) -> list[TableColumn]:
-    """size and output; with --all the status and the first reason, wrapped to the width left."""
-    columns = [TableColumn("size", "size", [str(r.size) for r in shown], right=True),
-               TableColumn("output", "output", [_shape(r.output_shape) for r in shown],
-                           compact=[compact_shape(r.output_shape) if r.output_shape else "-" for r in shown])]
+def _output_columns(shown: list[SizeResult], names: tuple[str, ...]) -> list[TableColumn]:
+    """One column of output shapes: headed 'output' for a network with one output, else by output name."""
+    columns = []
+    for index, name in enumerate(names):
+        shapes = [r.outputs[index][1] if r.outputs else None for r in shown]
+        columns.append(TableColumn(f"output:{name}", "output" if len(names) == 1 else name,
+                                   [_shape(shape) for shape in shapes],
+                                   compact=[compact_shape(shape) if shape else "-" for shape in shapes]))
+    return columns
+
+
+def _size_columns(shown: list[SizeResult], show_all: bool, names: tuple[str, ...]) -> list[TableColumn]:
+    """size and the outputs' shapes; with --all the status and the first reason, wrapped to the width left."""
+    columns = [TableColumn("size", "size", [str(r.size) for r in shown], right=True), *_output_columns(shown, names)]
     if show_all:
         columns += [TableColumn("status", "status", [r.status for r in shown]),
                     TableColumn("why", "why not clean", [r.reasons[0] if r.reasons else "" for r in shown],
@@ -147,9 +170,10 @@ def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool
                       + (f" step {sizes.step}" if sizes.step > 1 else "")
                       + ("" if show_all else ": the clean ones (--all lists every size)"), width, "bold")
     if shown:
-        fitted = fit(_size_columns(shown, show_all), width, wide)
+        names = next((tuple(name for name, _ in r.outputs) for r in results if r.outputs), ("output",))
+        fitted = fit(_size_columns(shown, show_all, names), width, wide)
         lines += table_lines(fitted, [None if r.status == "clean" else "dim" for r in shown])
-        footer = fitted.footer({"output": "64x56² means 64x56x56"})
+        footer = fitted.footer({f"output:{name}": "64x56² means 64x56x56" for name in names})
         lines += paragraph(footer, width, "dim") if footer else []
     by_status = {s: [r for r in results if r.status == s] for s in STATUSES}
     lines += paragraph(f"clean: {len(clean)} of {len(results)} sizes ({pattern([r.size for r in clean])}); "
@@ -159,7 +183,7 @@ def render(spec, sizes: range, results, first_valid, first_clean, show_all: bool
         lines += paragraph(f"note: at {len(noted)} valid size(s) some merge's branches have different RF centres "
                            f"(e.g. {noted[0].size}: {noted[0].notes[0]})", width, "dim", "  ")
     for label, result in (("smallest valid input", first_valid), ("smallest clean input", first_clean)):
-        text = f"{result.size} (output {_shape(result.output_shape)})" if result else f"none up to {sizes[-1]}"
+        text = f"{result.size} (output {result.shapes_text()})" if result else f"none up to {sizes[-1]}"
         lines += paragraph(f"{label}: {text}", width)
     if not show_all:
         for status, word in (("drops", "drops pixels"), ("invalid", "is invalid")):

@@ -131,9 +131,35 @@ def test_cli_table_and_json(tmp_path, run_cli):
     assert data["clean_sizes"] == [48, 64]
     assert [s["status"] for s in data["sizes"]] == ["invalid", "clean", "invalid", "clean"]
     assert [s["size"] for s in data["sizes"]] == [40, 48, 56, 64]
-    assert data["smallest_valid"] == {"size": 16, "output_shape": [2, 16, 16]}
+    assert data["smallest_valid"] == {"size": 16, "output_shape": [2, 16, 16], "outputs": {"head": [2, 16, 16]}}
     code, _, err = run_cli("sizes", str(path), "--range", "9:1")
     assert code == 2 and "--range" in err
+
+
+FEATURE_PYRAMID = """
+name: pyramid
+input: {shape: [3, 64, 64]}
+outputs: [c2, c3]
+layers:
+  - {name: c1, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1, stride: 2}
+  - {name: c2, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1, stride: 2}
+  - {name: c3, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1, stride: 2}
+"""
+
+
+def test_every_output_has_its_shape(tmp_path, run_cli):
+    # floor((n + 2 - 3)/2) + 1 per layer: 60 -> 30 -> 15 -> 8, 64 -> 32 -> 16 -> 8, 65 -> 33 -> 17 -> 9
+    results, first_valid, _ = scan(spec(FEATURE_PYRAMID), range(60, 66))
+    assert [r.outputs for r in results if r.size in (60, 64, 65)] == [
+        (("c2", (8, 15, 15)), ("c3", (8, 8, 8))), (("c2", (8, 16, 16)), ("c3", (8, 8, 8))),
+        (("c2", (8, 17, 17)), ("c3", (8, 9, 9)))]
+    assert first_valid.shapes_text() == "c2 8x1x1, c3 8x1x1"
+    path = tmp_path / "pyramid.yaml"
+    path.write_text(textwrap.dedent(FEATURE_PYRAMID))
+    code, out, _ = run_cli("sizes", str(path), "--range", "60:60")
+    assert code == 0 and "│   60 │ 8x15x15 │ 8x8x8 │" in out and "┃ size ┃ c2      ┃ c3    ┃" in out
+    code, out, _ = run_cli("sizes", str(path), "--range", "64:64", "--format", "json")
+    assert json.loads(out)["sizes"][0]["outputs"] == {"c2": [8, 16, 16], "c3": [8, 8, 8]}
 
 
 def test_misaligned_merge_is_clean_with_a_note():

@@ -102,7 +102,7 @@ class Fitted:
             parts.append("dropped " + ", ".join(self.dropped))
         if self.shortened:
             parts.append(", ".join(self.shortened) + " shortened (…)")
-        parts += [(notes or {})[key] for key in self.compacted if key in (notes or {})]
+        parts += dict.fromkeys((notes or {})[key] for key in self.compacted if key in (notes or {}))  # each note once
         if not parts:
             return ""
         return f"fitted to {self.width} columns (--wide shows all): " + "; ".join(parts)
