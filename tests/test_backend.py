@@ -566,6 +566,23 @@ def test_float64_specs_compute_in_float64_and_memory_follows_the_dtype():
     assert double.random_input(0).dtype == np.float64
 
 
+def test_network_outputs_stay_live_in_the_measured_peak():
+    # float32, batch 1: input 3*16*16*4 = 3072 B, each conv's output 4*16*16*4 = 4096 B; c reads b reads a.
+    # a freed after b reads it: peak 2 x 4096 while b or c runs; a held as an output: a, b and c, 3 x 4096.
+    text = """
+        input: {shape: [3, 16, 16]}
+        OUTPUTS
+        layers:
+          - {name: a, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+          - {name: b, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+          - {name: c, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+        """
+    for outputs, peak in (("", 2 * 4096), ("outputs: [a, c]", 3 * 4096)):
+        network = Network(spec_of(text.replace("OUTPUTS", outputs)))
+        run = network.forward(network.instantiate(0), network.random_input(0))
+        assert run.peak_bytes == peak, outputs
+
+
 # -- effective receptive field ------------------------------------------------------------------------
 
 def test_erf_is_zero_outside_the_theoretical_rf():

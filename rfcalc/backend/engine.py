@@ -153,6 +153,7 @@ class Network:
         size = {name: prod(shape) * item for name, shape in self.shapes.items()}
         live = size[INPUT]
         peak, where = 0, INPUT
+        outputs = set(self.spec.output_names)
         for node in self.spec.nodes:
             inputs = sum(size[name] for name in node.inputs)
             workspace = inputs + 2 * size[node.name] + 2 * CHUNK_BYTES  # padded copy, temporaries, im2col
@@ -160,7 +161,8 @@ class Network:
                 peak, where = live + size[node.name] + workspace, node.name
             live += size[node.name]
             if not keep_all:
-                live -= sum(size[name] for name in set(node.inputs) if self.last_use.get(name) == node.index)
+                live -= sum(size[name] for name in set(node.inputs)
+                            if self.last_use.get(name) == node.index and name not in outputs)
         return peak + self.parameter_bytes(), where
 
     def check_memory(self, max_memory: int, keep_all: bool = False, what: str = "this run") -> None:
@@ -220,6 +222,7 @@ class Network:
         started = time.perf_counter()
         stop = len(self.kernels) if until is None else until + 1
         live = peak = x.size * item
+        outputs = set(self.spec.output_names)
         for node, kernel in zip(self.spec.nodes[:stop], self.kernels[:stop]):
             ops = OpCounter()
             begin = time.perf_counter()
@@ -244,7 +247,7 @@ class Network:
             live += 0 if in_place else y.size * item
             peak = max(peak, live)
             for name in set(node.inputs):
-                if self.last_use.get(name) == node.index:
+                if self.last_use.get(name) == node.index and name not in outputs:  # outputs are returned: kept
                     live -= 0 if in_place else tensors[name].size * item
                     if not keep:
                         del tensors[name]
