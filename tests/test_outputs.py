@@ -155,3 +155,24 @@ def test_single_output_budgets_read_as_before(run):
     code, output, errors = run(single, "check", "--format", "json")
     check = json.loads(output)["results"][0]["checks"][0]
     assert "output" not in check and check["message"] == "RF (min) 15x15 within min_rf 15"
+
+
+@pytest.mark.parametrize("flags, expected, lines", [
+    # p3 has r 7, head.p5 has r 15 and shape 8x8x8 (see DETECTOR)
+    (["--min-rf", "p3=7,head.p5=16"], 1, ["min_rf (p3)", "min_rf (head.p5)", "1 passed, 1 exceeded"]),
+    (["--max-rf", "head.p5=15", "--output-shape", "p3=8x16x16"], 0, ["max_rf (head.p5)", "output_shape (p3)",
+                                                                     "2 passed, 0 exceeded"]),
+])
+def test_budget_flags_name_an_output(run, flags, expected, lines):
+    code, output, errors = run(DETECTOR, "check", *flags)
+    assert code == expected, output + errors
+    for line in lines:
+        assert line in output
+
+
+@pytest.mark.parametrize("value", ["=16", "p3=", "p3=7,"])
+def test_a_malformed_named_flag_is_a_usage_error(run, value):
+    code, output, errors = run(DETECTOR, "check", "--min-rf", value)
+    assert (code, output) == (2, "")
+    assert errors == f"rfcalc: error: --min-rf: expected output=limit pairs separated by commas (p4=200,p5=400); " \
+                     f"got {value.split(',')[-1]!r}\n"

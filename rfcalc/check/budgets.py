@@ -91,13 +91,13 @@ class Budgets(BaseModel):
     min_rf: Annotated[Optional[Union[tuple[int, ...], dict[str, tuple[int, ...]]]], BudgetRule(
         OUTPUT_AXES, AT_LEAST, "RF (min)", rf_min)] = Field(
         None, description="Smallest receptive field of every output: 200 (all axes) or 200x180; per output "
-                          "{p5: 400}.")
+                          "{p5: 400} (flag: p5=400,p4=200).")
     max_rf: Annotated[Optional[Union[tuple[int, ...], dict[str, tuple[int, ...]]]], BudgetRule(
         OUTPUT_AXES, AT_MOST, "RF (max)", rf_max)] = Field(
-        None, description="Largest receptive field of every output: 500 or 500x400; per output {p5: 500}.")
+        None, description="Largest receptive field of every output: 500 or 500x400; per output {p5: 500} (flag: p5=500).")
     output_shape: Annotated[Optional[Union[tuple[int, ...], dict[str, tuple[int, ...]]]], BudgetRule(
         OUTPUT_SHAPE, EQUALS, "output shape", shape_of_output)] = Field(
-        None, description="Exact output shape, channels first: 1000 or 2x256x256; per output {p5: 255x16x16}.")
+        None, description="Exact output shape, channels first: 1000 or 2x256x256; per output {p5: 255x16x16} (flag: p5=255x16x16).")
     no_warnings: Annotated[Optional[bool], BudgetRule(FLAG, NO_FINDINGS, "warning", warning_count)] = Field(
         None, description="Fail when the analysis gives any warning.")
     ignore: Annotated[Optional[tuple[str, ...]], BudgetRule(Codes(), None, "ignore")] = Field(

@@ -165,7 +165,10 @@ class PerOutput(Unit):
                                        "description": "per network output: {output layer name: limit}"}]}
 
     def parse(self, value: Any) -> Any:
-        """The inner unit's value, or {output name: value} for a mapping."""
+        """The inner unit's value, or {output name: value} for a mapping (on the command line
+        `p4=200,p5=400`)."""
+        if isinstance(value, str) and "=" in value:
+            value = dict(_named_limit(part) for part in value.split(","))
         if isinstance(value, dict):
             if not value:
                 raise ValueError("expected a limit, or a mapping of output names to limits; got {}")
@@ -183,6 +186,14 @@ class PerOutput(Unit):
 
     def option(self) -> dict[str, Any]:
         return self.inner.option()
+
+
+def _named_limit(text: str) -> tuple[str, str]:
+    """'p5=400' -> ('p5', '400')."""
+    name, _, limit = text.partition("=")
+    if not name.strip() or not limit.strip():
+        raise ValueError(f"expected output=limit pairs separated by commas (p4=200,p5=400); got {text!r}")
+    return name.strip(), limit.strip()
 
 
 class Codes(Unit):
