@@ -171,6 +171,9 @@ def layers(layer_type):
 def main(argv=None) -> int:
     """Entry point: run the CLI, turning rfcalc errors into one message and an exit code. The cyclic
     garbage collector is paused meanwhile (see gcpause): a library caller's process keeps its own."""
+    from .files import forget_inputs
+
+    forget_inputs()
     try:
         returned = cli.main(args=argv, prog_name="rfcalc", standalone_mode=False)
         sys.stdout.flush()  # here, so that a failing last write is reported like any other

@@ -8,6 +8,7 @@ from typing import Optional
 
 from .bounds import MAX_FILE_BYTES, MAX_ONNX_BYTES
 from .errors import Location, SpecError
+from .files import remember_input
 from .spec import Spec, parse_spec
 from .yamlsource import decode
 
@@ -42,6 +43,7 @@ def read_file(path: str, what: str = "the spec", limit: int = MAX_FILE_BYTES) ->
     IsADirectoryError pass (the caller says what a missing file means)."""
     try:
         with open(path, "rb") as handle:
+            remember_input(handle.fileno(), path)
             return _bounded(handle, path, what, limit)
     except (FileNotFoundError, IsADirectoryError):
         raise

@@ -8,9 +8,10 @@ import click
 
 from ..commands import spec_options, wide_option
 from ..errors import EXIT_BAD_INPUT, RfcalcError, UsageError
+from ..files import check_output, write_output
 from ..tables import Output
 from .budgets import Budgets, budget_rule
-from .outputs import annotations, junit_xml, print_budget_table, results_to_dict, summary_line
+from .outputs import annotations, is_junit_report, junit_xml, print_budget_table, results_to_dict, summary_line
 from .results import check_spec, expand_sources
 from .sources import file_budgets, flag_budgets, merge_budgets
 
@@ -33,7 +34,9 @@ def budget_options(func):
 @budget_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--junit-xml", "junit_path", type=click.Path(dir_okay=False),
-              help="Also write JUnit XML (a test case per spec and budget) to this file.")
+              help="Also write JUnit XML (a test case per spec and budget) to this file, atomically; it "
+                   "replaces an earlier rfcalc JUnit report, any other existing file needs --force.")
+@click.option("--force", is_flag=True, help="Let --junit-xml overwrite an existing file of any kind.")
 @click.option("--github-annotations/--no-github-annotations", "github", default=None,
               help="Print GitHub Actions ::error/::warning annotations (default: when GITHUB_ACTIONS=true "
                    "and the format is table).")
@@ -41,9 +44,12 @@ def budget_options(func):
 @click.option("--allow-no-budgets", is_flag=True,
               help="Pass when no spec has any budget (by default that is a usage error, exit 2).")
 @wide_option
-def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github, exit_zero, allow_no_budgets, wide,
-          **flags):
+def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, force, github, exit_zero, allow_no_budgets,
+          wide, **flags):
     """Check SPECS (paths, globs, bundled names) against budgets: exit 0 pass, 1 exceeded, 2 invalid."""
+    replace_report = force or (junit_path is not None and is_junit_report(junit_path))
+    if junit_path:
+        check_output(junit_path, replace_report)
     shared = merge_budgets(file_budgets(budget_file) if budget_file else {}, flag_budgets(flags))
     results = [check_spec(source, shared, (input_size, batch, dtype)) for source in expand_sources(specs)]
     if not allow_no_budgets and not any(r.checks or r.status == "error" for r in results):
@@ -62,11 +68,7 @@ def check(specs, input_size, batch, dtype, budget_file, fmt, junit_path, github,
         print_budget_table(results, output, wide)
         output.say(summary_line(results), "bold red" if any(r.status != "pass" for r in results) else "bold green")
     if junit_path:
-        try:
-            with open(junit_path, "w", encoding="utf-8") as handle:
-                handle.write(junit_xml(results))
-        except OSError as exc:
-            raise UsageError(f"cannot write --junit-xml {junit_path}: {exc}") from None
+        write_output(junit_path, junit_xml(results), replace_report)
 
     invalid = [r for r in results if r.status == "error"]
     if invalid:

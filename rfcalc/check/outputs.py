@@ -118,6 +118,25 @@ def junit_xml(results: list[SpecResult]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+JUNIT_ROOT = '<testsuites name="rfcalc check"'
+
+
+def is_junit_report(path: str) -> bool:
+    """True when `path` is a regular file (not a link) holding a JUnit report of an earlier `rfcalc
+    check`: its root element, within the first bytes, is the one junit_xml writes."""
+    import os
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(256)
+    except OSError:
+        return False
+    return head.startswith(b"<?xml") and JUNIT_ROOT.encode() in head
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

@@ -3,7 +3,6 @@ RF growth of one or more networks, as SVG or PNG."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -54,10 +53,9 @@ def draw(specs, input_size, batch, dtype, what, layer, units, animate, output, f
         raise UsageError("--unit chooses the units of --what rf")
     if layer is None and what == "window":
         raise UsageError("--what window needs --layer NAME (a convolution, transposed convolution or pooling)")
-    if not force and Path(output).exists():
-        from ..files import OutputFileError
+    from ..files import check_output
 
-        raise OutputFileError(f"{output}: the file exists; give --force to overwrite it")
+    check_output(output, force)
     from ..analyzer import analyze
 
     loaded = load_specs(specs, input_size, batch, dtype)
@@ -102,12 +100,10 @@ def write_picture(picture, output: str, force: bool, animate: bool = False) -> N
         return
     stem = output[:-len(".png")]
     names = [f"{stem}-{index:03d}.png" for index in range(len(picture.frames))]
-    if not force:
-        from ..files import OutputFileError
+    from ..files import check_output
 
-        existing = [name for name in names if Path(name).exists()]
-        if existing:
-            raise OutputFileError(f"{existing[0]}: the file exists; give --force to overwrite it")
+    for name in names:
+        check_output(name, force)
     for index, name in enumerate(names):
         _write(name, to_png(picture, index), force, quiet=True)
     click.echo(f"wrote {len(names)} frames {names[0]} .. {names[-1]}", err=True)

@@ -68,10 +68,10 @@ def explain(spec, input_size, batch, dtype, layer, quantity, notation, fmt, outp
 
     chosen = format_for(fmt, output, EXPLAIN_FORMATS, "text")
     quantities = parse_quantities(quantity)
-    if output and not force and Path(output).exists():
-        from ..files import OutputFileError
+    if output:
+        from ..files import check_output
 
-        raise OutputFileError(f"{output}: the file exists; give --force to overwrite it")
+        check_output(output, force)
     loaded = load_specs([spec], input_size, batch, dtype)[0]
     explanation = explain_spec(loaded, notation, layer, quantities)
     emit(render_explanation(explanation, chosen), output, force)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any, Optional
 
 import click
@@ -160,10 +159,9 @@ def _check_image_name(path: Optional[str], force: bool) -> None:
         return
     if not path.lower().endswith((".png", ".svg")):
         raise UsageError(f"'{path}': the ERF picture must be a .png or .svg file")
-    if not force and (Path(path).exists() or Path(path).is_symlink()):
-        from ..files import OutputFileError
+    from ..files import check_output
 
-        raise OutputFileError(f"{path}: the file exists; give --force to overwrite it")
+    check_output(path, force)
     from ..draw.plotting import pyplot
 
     pyplot()

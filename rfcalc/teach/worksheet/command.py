@@ -2,7 +2,6 @@
 answer keys read from the analyzer and checked by the numpy backend, in the formats courses use."""
 from __future__ import annotations
 
-from typing import Optional
 
 import click
 
@@ -58,7 +57,10 @@ def worksheet(spec, input_size, batch, dtype, random_, count, seed, topics, leve
     chosen = format_for(fmt, output, WORKSHEET_FORMATS, "markdown")
     if chosen in BINARY_FORMATS and output is None:
         raise UsageError(f"--format {chosen} writes a zip package; give -o FILE.zip")
-    _refuse_existing(output, force)
+    if output:
+        from ...files import check_output
+
+        check_output(output, force)
     if spec is None and (input_size or batch or dtype or ask or layers):
         raise UsageError("--input-size, --batch, --dtype, --ask and --layers shape a worksheet from a SPEC")
     if spec is not None:
@@ -106,14 +108,4 @@ def render_sheet(sheet, fmt: str):
 
         return render_qti(sheet)
     return render.render_markdown(sheet)
-
-
-def _refuse_existing(output: Optional[str], force: bool) -> None:
-    """Refuse an existing output file before any work (write_output checks again when writing)."""
-    from pathlib import Path
-
-    if output and not force and (Path(output).exists() or Path(output).is_symlink()):
-        from ...files import OutputFileError
-
-        raise OutputFileError(f"{output}: the file exists; give --force to overwrite it")
 
