@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from typing import Optional
 
 from ..errors import Location
@@ -124,9 +125,6 @@ JUNIT_ROOT = '<testsuites name="rfcalc check"'
 def is_junit_report(path: str) -> bool:
     """True when `path` is a regular file (not a link) holding a JUnit report of an earlier `rfcalc
     check`: its root element, within the first bytes, is the one junit_xml writes."""
-    import os
-    import stat
-
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return False
